@@ -1,0 +1,622 @@
+package alert
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/firebreak/firebreak/internal/incident"
+	"github.com/firebreak/firebreak/internal/store"
+)
+
+// Outcome says what one event did.
+type Outcome string
+
+const (
+	Created      Outcome = "created"      // a new alert (or a resolved one firing again)
+	Deduplicated Outcome = "deduplicated" // a repeat of a firing alert
+	Acked        Outcome = "acknowledged"
+	ResolvedOut  Outcome = "resolved"
+	Ignored      Outcome = "ignored" // acknowledge/resolve of an unknown or already resolved alert
+)
+
+// Result is what happened to one event, in the order submitted.
+type Result struct {
+	AlertID     int64
+	IncidentID  int64 // 0 when the alert opened no incident (info) or was ignored
+	Fingerprint string
+	Outcome     Outcome
+}
+
+// ErrStopped is returned by Submit once the writer has shut down.
+var ErrStopped = errors.New("alert writer stopped")
+
+// Writer is the single writer of the ingest path. Requests queue on a channel; the
+// writer takes everything queued, commits it in one transaction (group commit) and
+// only then answers each request, so a 2xx always means durable.
+type Writer struct {
+	DB  *store.DB
+	Now func() time.Time
+	// Committed, when set, is called after each commit with the incidents touched.
+	Committed func(incidentIDs []int64)
+	// MaxBatch bounds the events in one transaction (default 5000).
+	MaxBatch int
+
+	reqs chan *request
+	done chan struct{}
+}
+
+type request struct {
+	ctx     context.Context
+	events  []Event
+	results []Result
+	err     error
+	done    chan struct{}
+}
+
+// Start runs the writer until ctx is cancelled; queued requests are still committed.
+func (w *Writer) Start(ctx context.Context) {
+	w.reqs = make(chan *request, 1024)
+	w.done = make(chan struct{})
+	go w.loop(ctx)
+}
+
+// Wait blocks until the writer has stopped after its context ended.
+func (w *Writer) Wait() { <-w.done }
+
+// Submit stores events and returns once they are committed.
+func (w *Writer) Submit(ctx context.Context, events []Event) ([]Result, error) {
+	r := &request{ctx: ctx, events: events, done: make(chan struct{})}
+	select {
+	case <-w.done:
+		return nil, ErrStopped
+	default:
+	}
+	select {
+	case w.reqs <- r:
+	case <-w.done:
+		return nil, ErrStopped
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	// Once queued the request is committed or failed; wait for that answer even if the
+	// caller goes away, so nothing is reported lost that was in fact stored.
+	select {
+	case <-r.done:
+	case <-w.done:
+		select {
+		case <-r.done: // committed while the writer was draining
+		default:
+			return nil, ErrStopped // queued after the final drain: never written
+		}
+	}
+	return r.results, r.err
+}
+
+func (w *Writer) loop(ctx context.Context) {
+	defer close(w.done)
+	maxBatch := w.MaxBatch
+	if maxBatch <= 0 {
+		maxBatch = 5000
+	}
+	for {
+		var first *request
+		select {
+		case first = <-w.reqs:
+		case <-ctx.Done():
+			// Drain what is already queued, then stop.
+			for {
+				select {
+				case r := <-w.reqs:
+					w.commit([]*request{r})
+				default:
+					return
+				}
+			}
+		}
+		batch := []*request{first}
+		n := len(first.events)
+	fill:
+		for n < maxBatch {
+			select {
+			case r := <-w.reqs:
+				batch = append(batch, r)
+				n += len(r.events)
+			default:
+				break fill
+			}
+		}
+		w.commit(batch)
+	}
+}
+
+func (w *Writer) now() time.Time {
+	if w.Now != nil {
+		return w.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// commit applies a batch in one transaction. If the transaction fails, each request
+// is retried alone so one bad request cannot fail its neighbours.
+func (w *Writer) commit(batch []*request) {
+	touched, err := w.apply(batch)
+	if err != nil && len(batch) > 1 {
+		for _, r := range batch {
+			w.commit([]*request{r})
+		}
+		return
+	}
+	if err == nil && len(touched) > 0 && w.Committed != nil {
+		w.Committed(touched)
+	}
+	for _, r := range batch {
+		if err != nil {
+			r.results, r.err = nil, err
+		}
+		close(r.done)
+	}
+}
+
+func (w *Writer) apply(batch []*request) ([]int64, error) {
+	now := w.now()
+	var a *applier
+	err := w.DB.Tx(context.Background(), func(tx *sql.Tx) error {
+		a = newApplier(tx, now)
+		defer a.close()
+		for _, r := range batch {
+			r.results = make([]Result, len(r.events))
+			for i := range r.events {
+				res, err := a.event(&r.events[i])
+				if err != nil {
+					return err
+				}
+				r.results[i] = res
+			}
+		}
+		return a.finish()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a.touchedIDs(), nil
+}
+
+// Fingerprint derives a stable dedup key from a label set.
+func Fingerprint(labels map[string]string) string {
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		h.Write([]byte(k))
+		h.Write([]byte{0})
+		h.Write([]byte(labels[k]))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// stored is the part of an alert row the applier needs.
+type stored struct {
+	id         int64
+	status     Status
+	incidentID int64
+}
+
+type openIncident struct {
+	inc  incident.Incident
+	rank int
+}
+
+// applier applies events inside one transaction, caching what it has read.
+type applier struct {
+	ctx     context.Context
+	tx      *sql.Tx
+	now     time.Time
+	alerts  map[string]*stored // service/fingerprint
+	open    map[int64]*openIncident
+	auto    map[int64]bool
+	sevLvl  map[Severity]string
+	planVer int64
+	touched map[int64]struct{}
+	stmts   map[string]*sql.Stmt
+}
+
+func newApplier(tx *sql.Tx, now time.Time) *applier {
+	return &applier{ctx: context.Background(), tx: tx, now: now, alerts: map[string]*stored{},
+		open: map[int64]*openIncident{}, auto: map[int64]bool{}, touched: map[int64]struct{}{}, stmts: map[string]*sql.Stmt{}}
+}
+
+func (a *applier) close() {
+	for _, s := range a.stmts {
+		s.Close()
+	}
+}
+
+// stmt prepares a statement once per transaction.
+func (a *applier) stmt(q string) (*sql.Stmt, error) {
+	if s, ok := a.stmts[q]; ok {
+		return s, nil
+	}
+	s, err := a.tx.PrepareContext(a.ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	a.stmts[q] = s
+	return s, nil
+}
+
+func (a *applier) touchedIDs() []int64 {
+	out := make([]int64, 0, len(a.touched))
+	for id := range a.touched {
+		out = append(out, id)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+const (
+	qFindAlert   = `SELECT id, status, COALESCE(incident_id, 0) FROM alerts WHERE service_id=$1 AND fingerprint=$2`
+	qInsertAlert = `INSERT INTO alerts (service_id, fingerprint, status, severity, summary, source, labels, details, incident_id, first_seen, last_seen, repeat_count)
+		VALUES ($1, $2, 'firing', $3, $4, $5, $6, $7, $8, $9, $9, 1) RETURNING id`
+	qRepeat = `UPDATE alerts SET last_seen=$1, repeat_count=repeat_count+1, severity=$2, summary=$3, labels=$4, details=$5 WHERE id=$6`
+	qRefire = `UPDATE alerts SET status='firing', last_seen=$1, repeat_count=repeat_count+1, severity=$2, summary=$3, labels=$4, details=$5,
+		incident_id=$6, acknowledged_at=0, resolved_at=0 WHERE id=$7`
+	qEntry = `INSERT INTO timeline (incident_id, at, kind, actor_id, actor, body, data) VALUES ($1, $2, $3, NULL, $4, $5, $6)`
+)
+
+func (a *applier) find(ev *Event) (*stored, error) {
+	key := fmt.Sprint(ev.ServiceID, "/", ev.Fingerprint)
+	if s, ok := a.alerts[key]; ok {
+		return s, nil
+	}
+	st, err := a.stmt(qFindAlert)
+	if err != nil {
+		return nil, err
+	}
+	s := &stored{}
+	var status string
+	err = st.QueryRowContext(a.ctx, ev.ServiceID, ev.Fingerprint).Scan(&s.id, &status, &s.incidentID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find alert: %w", err)
+	}
+	s.status = Status(status)
+	a.alerts[key] = s
+	return s, nil
+}
+
+func (a *applier) event(ev *Event) (Result, error) {
+	if ev.Fingerprint == "" {
+		return Result{}, errors.New("event without fingerprint")
+	}
+	res := Result{Fingerprint: ev.Fingerprint}
+	cur, err := a.find(ev)
+	if err != nil {
+		return res, err
+	}
+	at := a.now
+	actor := string(ev.Source)
+	switch ev.Action {
+	case Trigger:
+		labels, _ := json.Marshal(nonNil(ev.Labels))
+		details := string(ev.Details)
+		if details == "" || details == "null" {
+			details = "{}"
+		}
+		if cur != nil && cur.status != Resolved {
+			st, err := a.stmt(qRepeat)
+			if err != nil {
+				return res, err
+			}
+			if _, err := st.ExecContext(a.ctx, ms(at), string(ev.Severity), ev.Summary, string(labels), details, cur.id); err != nil {
+				return res, fmt.Errorf("update alert: %w", err)
+			}
+			res.AlertID, res.IncidentID, res.Outcome = cur.id, cur.incidentID, Deduplicated
+			return res, nil
+		}
+		inc, err := a.incidentFor(ev)
+		if err != nil {
+			return res, err
+		}
+		var incID int64
+		if inc != nil {
+			incID = inc.inc.ID
+		}
+		if cur == nil {
+			st, err := a.stmt(qInsertAlert)
+			if err != nil {
+				return res, err
+			}
+			cur = &stored{}
+			if err := st.QueryRowContext(a.ctx, ev.ServiceID, ev.Fingerprint, string(ev.Severity), ev.Summary, string(ev.Source),
+				string(labels), details, nullID(incID), ms(at)).Scan(&cur.id); err != nil {
+				return res, fmt.Errorf("insert alert: %w", err)
+			}
+			a.alerts[fmt.Sprint(ev.ServiceID, "/", ev.Fingerprint)] = cur
+		} else {
+			st, err := a.stmt(qRefire)
+			if err != nil {
+				return res, err
+			}
+			if _, err := st.ExecContext(a.ctx, ms(at), string(ev.Severity), ev.Summary, string(labels), details, nullID(incID), cur.id); err != nil {
+				return res, fmt.Errorf("refire alert: %w", err)
+			}
+		}
+		cur.status, cur.incidentID = Firing, incID
+		res.AlertID, res.IncidentID, res.Outcome = cur.id, incID, Created
+		if inc != nil {
+			data, _ := json.Marshal(map[string]any{"alert_id": cur.id, "fingerprint": ev.Fingerprint, "severity": ev.Severity, "labels": nonNil(ev.Labels)})
+			if err := a.entry(incID, incident.KindAlertAttached, actor, ev.Summary, data); err != nil {
+				return res, err
+			}
+		}
+		return res, nil
+
+	case Acknowledge:
+		if cur == nil || cur.status != Firing {
+			if cur != nil {
+				res.AlertID, res.IncidentID = cur.id, cur.incidentID
+			}
+			res.Outcome = Ignored
+			return res, nil
+		}
+		if _, err := a.tx.ExecContext(a.ctx, `UPDATE alerts SET status='acknowledged', acknowledged_at=$1, last_seen=$1 WHERE id=$2`, ms(at), cur.id); err != nil {
+			return res, fmt.Errorf("acknowledge alert: %w", err)
+		}
+		cur.status = Acknowledged
+		res.AlertID, res.IncidentID, res.Outcome = cur.id, cur.incidentID, Acked
+		if cur.incidentID == 0 {
+			return res, nil
+		}
+		if err := a.entry(cur.incidentID, incident.KindAlertAcknowledged, actor, ev.Summary, alertData(cur.id, ev.Fingerprint)); err != nil {
+			return res, err
+		}
+		inc, err := a.incident(cur.incidentID)
+		if err != nil || inc == nil {
+			return res, err
+		}
+		if inc.inc.Status == incident.Triggered {
+			if err := incident.SetStatus(a.ctx, a.tx, &inc.inc, incident.Acknowledged, incident.Actor{Name: actor}, "", at); err != nil {
+				return res, err
+			}
+		}
+		return res, nil
+
+	case Resolve:
+		if cur == nil || cur.status == Resolved {
+			if cur != nil {
+				res.AlertID, res.IncidentID = cur.id, cur.incidentID
+			}
+			res.Outcome = Ignored
+			return res, nil
+		}
+		if _, err := a.tx.ExecContext(a.ctx, `UPDATE alerts SET status='resolved', resolved_at=$1, last_seen=$1 WHERE id=$2`, ms(at), cur.id); err != nil {
+			return res, fmt.Errorf("resolve alert: %w", err)
+		}
+		cur.status = Resolved
+		res.AlertID, res.IncidentID, res.Outcome = cur.id, cur.incidentID, ResolvedOut
+		if cur.incidentID == 0 {
+			return res, nil
+		}
+		if err := a.entry(cur.incidentID, incident.KindAlertResolved, actor, ev.Summary, alertData(cur.id, ev.Fingerprint)); err != nil {
+			return res, err
+		}
+		return res, a.maybeAutoResolve(cur.incidentID, ev.ServiceID, actor, at)
+	}
+	return res, fmt.Errorf("unknown action %q", ev.Action)
+}
+
+// maybeAutoResolve resolves an incident whose alerts have all resolved, when its
+// service allows it.
+func (a *applier) maybeAutoResolve(incidentID, serviceID int64, actor string, at time.Time) error {
+	auto, err := a.autoResolve(serviceID)
+	if err != nil || !auto {
+		return err
+	}
+	inc, err := a.incident(incidentID)
+	if err != nil || inc == nil || !inc.inc.Status.Open() {
+		return err
+	}
+	var left int
+	if err := a.tx.QueryRowContext(a.ctx, `SELECT count(*) FROM alerts WHERE incident_id=$1 AND status <> 'resolved'`, incidentID).Scan(&left); err != nil {
+		return fmt.Errorf("count unresolved alerts: %w", err)
+	}
+	if left > 0 {
+		return nil
+	}
+	if err := incident.SetStatus(a.ctx, a.tx, &inc.inc, incident.Resolved, incident.Actor{Name: actor}, "all alerts resolved", at); err != nil {
+		return err
+	}
+	delete(a.open, serviceID)
+	return nil
+}
+
+func (a *applier) autoResolve(serviceID int64) (bool, error) {
+	if v, ok := a.auto[serviceID]; ok {
+		return v, nil
+	}
+	var v bool
+	if err := a.tx.QueryRowContext(a.ctx, `SELECT auto_resolve FROM services WHERE id=$1`, serviceID).Scan(&v); err != nil {
+		return false, fmt.Errorf("read service: %w", err)
+	}
+	a.auto[serviceID] = v
+	return v, nil
+}
+
+// incident returns a cached incident by id (any status).
+func (a *applier) incident(id int64) (*openIncident, error) {
+	for _, o := range a.open {
+		if o.inc.ID == id {
+			return o, nil
+		}
+	}
+	inc, err := incident.GetTx(a.ctx, a.tx, id)
+	if errors.Is(err, incident.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	o := &openIncident{inc: inc, rank: -1}
+	if inc.Status.Open() && inc.ServiceID != 0 {
+		if _, ok := a.open[inc.ServiceID]; !ok {
+			a.open[inc.ServiceID] = o
+		}
+	}
+	return o, nil
+}
+
+// incidentFor finds the open incident that groups a new alert on its service, or
+// opens one. It returns nil when the alert's severity opens no incident.
+func (a *applier) incidentFor(ev *Event) (*openIncident, error) {
+	level, rank, err := a.levelFor(ev.Severity)
+	if err != nil || level == "" {
+		return nil, err
+	}
+	o, ok := a.open[ev.ServiceID]
+	if !ok {
+		var id int64
+		err := a.tx.QueryRowContext(a.ctx, `SELECT id FROM incidents WHERE service_id=$1 AND status NOT IN ('resolved','closed') ORDER BY id DESC LIMIT 1`, ev.ServiceID).Scan(&id)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("find open incident: %w", err)
+		}
+		if id != 0 {
+			inc, err := incident.GetTx(a.ctx, a.tx, id)
+			if err != nil {
+				return nil, err
+			}
+			o = &openIncident{inc: inc, rank: -1}
+			a.open[ev.ServiceID] = o
+		}
+	}
+	if o != nil && o.inc.Status.Open() {
+		if o.rank < 0 {
+			if o.rank, err = incident.LevelRank(a.ctx, a.tx, o.inc.Level); err != nil {
+				return nil, err
+			}
+		}
+		// A worse alert raises the incident's level; a milder one never lowers it.
+		if o.rank >= 0 && rank < o.rank {
+			if err := incident.SetLevel(a.ctx, a.tx, &o.inc, level, incident.Actor{Name: string(ev.Source)}, ev.Summary, a.now); err != nil {
+				return nil, err
+			}
+			o.rank = rank
+		}
+		return o, nil
+	}
+	inc := incident.Incident{Title: ev.Summary, Status: incident.Triggered, Level: level, ServiceID: ev.ServiceID,
+		Source: string(ev.Source), PlanVersionID: a.planVer, CreatedAt: a.now, UpdatedAt: a.now}
+	if err := incident.Insert(a.ctx, a.tx, &inc); err != nil {
+		return nil, err
+	}
+	data, _ := json.Marshal(map[string]any{"level": level, "plan_version_id": a.planVer, "severity": ev.Severity})
+	if err := a.entry(inc.ID, incident.KindOpened, string(ev.Source), ev.Summary, data); err != nil {
+		return nil, err
+	}
+	o = &openIncident{inc: inc, rank: rank}
+	a.open[ev.ServiceID] = o
+	return o, nil
+}
+
+// levelFor maps a severity to a level and its rank using the plan in force.
+func (a *applier) levelFor(sev Severity) (string, int, error) {
+	if a.sevLvl == nil {
+		a.sevLvl = map[Severity]string{}
+		rows, err := a.tx.QueryContext(a.ctx, `SELECT severity, level FROM severity_levels`)
+		if err != nil {
+			return "", 0, fmt.Errorf("read severity levels: %w", err)
+		}
+		for rows.Next() {
+			var s, l string
+			if err := rows.Scan(&s, &l); err != nil {
+				rows.Close()
+				return "", 0, err
+			}
+			a.sevLvl[Severity(s)] = l
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return "", 0, err
+		}
+		if a.planVer, err = incident.LatestPlanVersion(a.ctx, a.tx); err != nil {
+			return "", 0, err
+		}
+	}
+	level, ok := a.sevLvl[sev]
+	if !ok {
+		level = DefaultLevels[sev]
+	}
+	if level == "" || strings.EqualFold(level, "none") {
+		return "", 0, nil
+	}
+	rank, err := incident.LevelRank(a.ctx, a.tx, level)
+	if err != nil {
+		return "", 0, err
+	}
+	if rank < 0 {
+		rank = 1 << 20 // a level the plan no longer has sorts last
+	}
+	return level, rank, nil
+}
+
+// DefaultLevels is the severity→level mapping used when the plan has none.
+var DefaultLevels = map[Severity]string{Critical: "P1", Error: "P2", Warning: "P3", Info: ""}
+
+func (a *applier) entry(incidentID int64, kind, actor, body string, data []byte) error {
+	st, err := a.stmt(qEntry)
+	if err != nil {
+		return err
+	}
+	if data == nil {
+		data = []byte("{}")
+	}
+	if _, err := st.ExecContext(a.ctx, incidentID, ms(a.now), kind, actor, body, string(data)); err != nil {
+		return fmt.Errorf("append timeline: %w", err)
+	}
+	a.touched[incidentID] = struct{}{}
+	return nil
+}
+
+// finish stamps updated_at once on every incident the batch touched.
+func (a *applier) finish() error {
+	for id := range a.touched {
+		if _, err := a.tx.ExecContext(a.ctx, `UPDATE incidents SET updated_at=$1 WHERE id=$2 AND updated_at < $1`, ms(a.now), id); err != nil {
+			return fmt.Errorf("touch incident: %w", err)
+		}
+	}
+	return nil
+}
+
+func alertData(id int64, fp string) []byte {
+	b, _ := json.Marshal(map[string]any{"alert_id": id, "fingerprint": fp})
+	return b
+}
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }

@@ -26,13 +26,13 @@ var tokenEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithP
 
 // Token describes an API token; the secret itself is shown once, at creation.
 type Token struct {
-	ID         int64
-	UserID     int64
-	Name       string
-	Prefix     string // first characters after TokenPrefix, for recognising it
-	CreatedAt  time.Time
-	LastUsedAt time.Time // zero: never used
-	ExpiresAt  time.Time // zero: never expires
+	ID         int64     `json:"id"`
+	UserID     int64     `json:"user_id"`
+	Name       string    `json:"name"`
+	Prefix     string    `json:"prefix"` // first characters after TokenPrefix, for recognising it
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at,omitzero"` // zero: never used
+	ExpiresAt  time.Time `json:"expires_at,omitzero"`   // zero: never expires
 }
 
 // CreateToken issues an API token acting as the user. ttl 0 means it never

@@ -15,23 +15,23 @@ import (
 
 // User is a person who can sign in.
 type User struct {
-	ID          int64
-	Username    string
-	DisplayName string
-	Email       string
-	Role        Role
-	Locale      string
-	Disabled    bool
-	CreatedAt   time.Time
+	ID          int64     `json:"id"`
+	Username    string    `json:"username"`
+	DisplayName string    `json:"display_name"`
+	Email       string    `json:"email"`
+	Role        Role      `json:"role"`
+	Locale      string    `json:"locale"`
+	Disabled    bool      `json:"disabled"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 // NewUser is the input to CreateUser.
 type NewUser struct {
-	Username    string
-	DisplayName string
-	Email       string
-	Role        Role // empty means Viewer
-	Password    string
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+	Email       string `json:"email"`
+	Role        Role   `json:"role"` // empty means Viewer
+	Password    string `json:"password"`
 }
 
 // Store keeps users, sessions and API tokens.

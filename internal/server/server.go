@@ -95,52 +95,66 @@ func FirstStart(ctx context.Context, db *store.DB, users *auth.Store, services *
 	return nil
 }
 
-// Run serves until ctx is cancelled, then shuts down gracefully: the listener
-// closes, in-flight requests finish, and the ingest writer commits what it holds.
-func Run(ctx context.Context, c Config, log *slog.Logger, out io.Writer) error {
+// Instance is an assembled firebreak: database, writer, HTTP handler.
+type Instance struct {
+	Config  Config
+	DB      *store.DB
+	Web     *web.Server
+	Handler http.Handler
+	Log     *slog.Logger
+
+	stopWriter context.CancelFunc
+	writer     *alert.Writer
+}
+
+// New opens and migrates the database, prepares a first start (writing its notes to
+// out) and starts the ingest writer. Close releases it.
+func New(ctx context.Context, c Config, log *slog.Logger, out io.Writer) (*Instance, error) {
+	return newWithEnv(ctx, c, log, out, os.Getenv)
+}
+
+func newWithEnv(ctx context.Context, c Config, log *slog.Logger, out io.Writer, getenv func(string) string) (*Instance, error) {
 	db, err := OpenDB(ctx, c)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer db.Close()
-
 	hub := &live.Hub{}
 	users := &auth.Store{DB: db}
 	services := &service.Store{DB: db}
 	incidents := &incident.Store{DB: db, Changed: hub.Publish}
-	if err := FirstStart(ctx, db, users, services, c.BaseURL, os.Getenv, out); err != nil {
-		return err
+	if err := FirstStart(ctx, db, users, services, c.BaseURL, getenv, out); err != nil {
+		db.Close()
+		return nil, err
 	}
-
 	writerCtx, stopWriter := context.WithCancel(context.Background())
 	writer := &alert.Writer{DB: db, Committed: func(ids []int64) { hub.Publish(ids...) }}
 	writer.Start(writerCtx)
-	defer func() { stopWriter(); writer.Wait() }()
-
 	srv := &web.Server{
 		DB: db, Auth: users, Incidents: incidents, Alerts: &alert.Store{DB: db}, Services: services,
 		Writer: writer, Live: hub, Metrics: web.NewMetrics(incidents), Log: log, BaseURL: c.BaseURL,
 		SecureCookies: strings.HasPrefix(c.BaseURL, "https://"),
 	}
-	ln, err := net.Listen("tcp", c.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", c.Listen, err)
-	}
+	return &Instance{Config: c, DB: db, Web: srv, Handler: srv.Handler(), Log: log, stopWriter: stopWriter, writer: writer}, nil
+}
+
+// Close stops the writer (committing what it holds) and closes the database.
+func (in *Instance) Close() error {
+	in.stopWriter()
+	in.writer.Wait()
+	return in.DB.Close()
+}
+
+// Serve answers HTTP on ln until ctx is cancelled, then shuts down gracefully:
+// the listener closes, live streams end and in-flight requests finish.
+func (in *Instance) Serve(ctx context.Context, ln net.Listener) error {
 	stopping := make(chan struct{})
 	hs := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           in.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return web.WithShutdown(context.Background(), stopping) },
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(in.Log.Handler(), slog.LevelWarn),
 	}
-	dbKind := "SQLite in " + c.DataDir
-	if db.Dialect == store.Postgres {
-		dbKind = "PostgreSQL"
-	}
-	log.Info("firebreak serving", "listen", ln.Addr().String(), "url", c.BaseURL, "database", string(db.Dialect))
-	fmt.Fprintf(out, "firebreak is running at %s (%s). Stop with Ctrl-C.\n", c.BaseURL, dbKind)
-
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -148,12 +162,60 @@ func Run(ctx context.Context, c Config, log *slog.Logger, out io.Writer) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	close(stopping) // ends live streams so Shutdown does not wait on them
+	in.Log.Info("shutting down")
+	close(stopping)
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
+	return hs.Shutdown(sctx)
+}
+
+// Run serves the configuration until ctx is cancelled.
+func Run(ctx context.Context, c Config, log *slog.Logger, out io.Writer) error {
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Listen, err)
+	}
+	in, err := New(ctx, c, log, out)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer in.Close()
+	dbKind := "SQLite in " + c.DataDir
+	if in.DB.Dialect == store.Postgres {
+		dbKind = "PostgreSQL"
+	}
+	log.Info("firebreak serving", "listen", ln.Addr().String(), "url", c.BaseURL, "database", string(in.DB.Dialect))
+	fmt.Fprintf(out, "firebreak is running at %s (%s). Stop with Ctrl-C.\n", c.BaseURL, dbKind)
+	if err := in.Serve(ctx, ln); err != nil {
 		log.Error("shutdown", "err", err)
 	}
 	return nil
+}
+
+// TestInstance starts a complete firebreak on a loopback port for tests, against
+// the given database (a PostgreSQL URL, or "" for SQLite in dir). The admin's
+// password is adminPassword. It stops when ctx ends.
+func TestInstance(ctx context.Context, dir, databaseURL, adminPassword string) (*Instance, string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	base := "http://" + ln.Addr().String()
+	c := Defaults()
+	c.DataDir, c.DatabaseURL, c.BaseURL, c.Listen = dir, databaseURL, base, ln.Addr().String()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	getenv := func(k string) string {
+		if k == "FIREBREAK_ADMIN_PASSWORD" {
+			return adminPassword
+		}
+		return ""
+	}
+	in, err := newWithEnv(ctx, c, log, io.Discard, getenv)
+	if err != nil {
+		ln.Close()
+		return nil, "", err
+	}
+	go func() { _ = in.Serve(ctx, ln) }()
+	return in, base, nil
 }

@@ -1,0 +1,126 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/firebreak/firebreak/internal/auth"
+	"github.com/firebreak/firebreak/internal/service"
+	"github.com/firebreak/firebreak/internal/testenv"
+)
+
+func TestConfigPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "fb.yaml")
+	os.WriteFile(file, []byte("listen: 127.0.0.1:7000\ndata_dir: /from/yaml\nbase_url: https://fb.example.com/\n"), 0o600)
+	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+	AddFlags(fs)
+	if err := fs.Parse([]string{"--config", file, "--listen", "127.0.0.1:9000"}); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"FIREBREAK_LISTEN": "127.0.0.1:8000", "FIREBREAK_DATA_DIR": "/from/env"}
+	c, err := Load(fs, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:9000" || c.DataDir != "/from/env" || c.BaseURL != "https://fb.example.com" || c.LogLevel != "info" {
+		t.Fatalf("config %+v", c)
+	}
+	os.WriteFile(file, []byte("listn: typo\n"), 0o600)
+	if _, err := Load(fs, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "listn") {
+		t.Fatalf("typo in config: %v", err)
+	}
+}
+
+func TestFirstStartOnce(t *testing.T) {
+	ctx := context.Background()
+	db := testenv.SQLite(t)
+	users, services := &auth.Store{DB: db}, &service.Store{DB: db}
+	var out bytes.Buffer
+	env := func(string) string { return "" }
+	for range 2 {
+		if err := FirstStart(ctx, db, users, services, "http://127.0.0.1:8080", env, &out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := out.String()
+	if strings.Count(text, "one-time password") != 1 || strings.Count(text, "curl -sS -X POST http://127.0.0.1:8080/api/v1/integrations/") != 1 {
+		t.Fatalf("first start said:\n%s", text)
+	}
+	pw := strings.Fields(text[strings.Index(text, "password: ")+len("password: "):])[0]
+	if _, err := users.Login(ctx, "admin", pw); err != nil {
+		t.Fatalf("printed password does not log in: %v", err)
+	}
+	all, _ := services.List(ctx)
+	if len(all) != 1 || all[0].Name != "demo" || !strings.Contains(text, all[0].Keys[0].Key) {
+		t.Fatalf("services %+v", all)
+	}
+}
+
+// Shutdown lets an in-flight request finish and then refuses new connections.
+func TestGracefulShutdown(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	in, base, err := TestInstance(ctx, t.TempDir(), "", "correct-horse-battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); in.Close() })
+	svcs, _ := in.Web.Services.List(ctx)
+	url := base + "/api/v1/integrations/" + svcs[0].Keys[0].Key + "/events"
+	// A slow body keeps the request in flight while shutdown starts.
+	body := &slowBody{parts: []string{`{"summary":"slow","severity":"error",`, `"dedup_key":"slow-1"}`}, delay: 200 * time.Millisecond}
+	done := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.Post(url, "application/json", body)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- resp
+	}()
+	time.Sleep(50 * time.Millisecond) // let the request start; correctness does not depend on it
+	cancel()
+	resp := <-done
+	if resp == nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("in-flight request: %+v", resp)
+	}
+	n := 0
+	_ = in.DB.R.QueryRow(`SELECT count(*) FROM alerts WHERE fingerprint='slow-1'`).Scan(&n)
+	if n != 1 {
+		t.Fatalf("in-flight alert stored %d times", n)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := http.Get(base + "/healthz")
+		if err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("server still answering after shutdown")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type slowBody struct {
+	parts []string
+	delay time.Duration
+}
+
+func (b *slowBody) Read(p []byte) (int, error) {
+	if len(b.parts) == 0 {
+		return 0, io.EOF
+	}
+	time.Sleep(b.delay)
+	n := copy(p, b.parts[0])
+	b.parts = b.parts[1:]
+	return n, nil
+}

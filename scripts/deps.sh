@@ -11,14 +11,18 @@
 set -euo pipefail
 have() { command -v "$1" >/dev/null 2>&1; }
 
-need=()
-compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
-have chromium || have chromium-browser || have google-chrome || need+=(chromium fonts-liberation)
-have prometheus-alertmanager || have alertmanager || need+=(prometheus-alertmanager)
-{ have gcc && [ -e /usr/include/stdio.h ]; } || need+=(gcc libc6-dev)
-have make || need+=(make)
-have git || need+=(git)
-[ -e /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
+# missing: set need to the packages whose programs are absent.
+missing() {
+  need=()
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+  have chromium || have chromium-browser || have google-chrome || need+=(chromium fonts-liberation)
+  have prometheus-alertmanager || have alertmanager || need+=(prometheus-alertmanager)
+  { have gcc && [ -e /usr/include/stdio.h ]; } || need+=(gcc libc6-dev)
+  have make || need+=(make)
+  have git || need+=(git)
+  [ -e /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
+}
+missing
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "deps: all present (postgresql, chromium, alertmanager, gcc, make, git)"
@@ -38,4 +42,11 @@ echo "deps: installing ${need[*]}"
 start=$SECONDS
 apt-get "${apt_opts[@]}" update >/dev/null || apt-get "${apt_opts[@]}" update
 apt-get "${apt_opts[@]}" install -y --no-install-recommends "${need[@]}" >/dev/null
-echo "deps: installed ${need[*]} in $((SECONDS - start))s"
+installed=("${need[@]}")
+hash -r
+missing
+if [ ${#need[@]} -ne 0 ]; then
+  echo "deps: still missing after apt-get install: ${need[*]}" >&2
+  exit 1
+fi
+echo "deps: installed ${installed[*]} in $((SECONDS - start))s"

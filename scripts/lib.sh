@@ -22,8 +22,6 @@ fb_cleanup() {
 # fb_setup: temp dir, EXIT/INT/TERM traps (the exit code survives the cleanup).
 fb_setup() {
   FB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/firebreak-test.XXXXXX")
-  # PostgreSQL runs as postgres and must be able to enter the (0700) temp dir.
-  if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then chown postgres: "$FB_TMP"; fi
   trap 'fb_cleanup' EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
@@ -32,6 +30,9 @@ fb_setup() {
 # fb_start_pg: start the cluster and export FIREBREAK_TEST_DATABASE_URL.
 fb_start_pg() {
   local port=${FIREBREAK_TEST_PG_PORT:-55433} url t0=$SECONDS
+  # PostgreSQL runs as postgres and must be able to enter the (0700, root-owned)
+  # temp dir. Done here, after fb_deps, since installing postgresql creates the user.
+  if [ "$(id -u)" = 0 ]; then chown postgres: "$FB_TMP" || return 1; fi
   FB_PG_DIR=$FB_TMP/pg
   url=$(bash "$FB_ROOT/scripts/pg.sh" start "$FB_PG_DIR" "$port") || { FB_PG_DIR=""; return 1; }
   export FIREBREAK_TEST_DATABASE_URL=$url

@@ -27,7 +27,7 @@ STATICCHECK_PIN=v0.8.2 # staticcheck 2026.2.2, known to work with Go 1.26
 read -ra pkgs <<<"${PKGS:-./...}"
 read -ra test_flags <<<"${TEST_FLAGS:-}"
 
-names=() results=() first_rc=0 test_rc=0 t_all=$SECONDS
+results=() first_rc=0 test_rc=0 t_all=$SECONDS
 
 # step NAME CMD...: run, time and record one step.
 step() {
@@ -36,7 +36,6 @@ step() {
   echo "==> $name"
   "$@"
   rc=$?
-  names+=("$name")
   if [ "$rc" = 0 ]; then
     results+=("$name ok $((SECONDS - t0))s")
     echo "<== $name ok ($((SECONDS - t0))s)"
@@ -55,8 +54,9 @@ summary() {
   [ "$test_rc" != 0 ] && rc=$test_rc
   local status=PASS
   [ "$rc" != 0 ] && status=FAIL
-  local IFS=,
-  echo "make test: $status (${results[*]}) total $((SECONDS - t_all))s, exit $rc"
+  local joined
+  joined=$(printf '%s, ' "${results[@]}")
+  echo "make test: $status (${joined%, }) total $((SECONDS - t_all))s, exit $rc"
   exit "$rc"
 }
 
@@ -71,7 +71,8 @@ check_gofmt() {
 
 check_tidy() {
   if [ "${CI:-}" = true ]; then
-    go mod tidy && git diff --exit-code -- go.mod go.sum
+    # safe.directory: the clone may belong to another user than root.
+    go mod tidy && git -c safe.directory="$PWD" diff --exit-code -- go.mod go.sum
   else
     go mod tidy -diff
   fi
@@ -93,7 +94,7 @@ run_staticcheck() {
 run_tests() {
   fb_start_pg || return 1
   fb_alertmanager_shim
-  echo "go test -race -count=1 ${test_flags[*]} ${pkgs[*]} (CI=${CI:-})"
+  echo "go test -race -count=1 ${test_flags[*]:+${test_flags[*]} }${pkgs[*]} (CI=${CI:-})"
   go test -race -count=1 "${test_flags[@]}" "${pkgs[@]}"
 }
 

@@ -211,7 +211,7 @@ func (s *Server) apiListAlerts(w http.ResponseWriter, r *http.Request) {
 	if f.ServiceID, err = queryInt(r, "service_id"); err == nil {
 		f.IncidentID, err = queryInt(r, "incident_id")
 	}
-	if r.PathValue("id") != "" { // /incidents/{id}/alerts
+	if err == nil && r.PathValue("id") != "" { // /incidents/{id}/alerts
 		f.IncidentID, err = pathID(r, "id")
 	}
 	var limit int64

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -103,7 +104,10 @@ func decode(r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return &jsonError{http.StatusBadRequest, te.Field, te.Field + ": must be " + te.Type.String()}
+			if te.Field == "" {
+				return &jsonError{http.StatusBadRequest, "", "body must be " + jsonKind(te.Type)}
+			}
+			return &jsonError{http.StatusBadRequest, te.Field, te.Field + ": must be " + jsonKind(te.Type)}
 		}
 		msg := err.Error()
 		if f, ok := unknownField(msg); ok {
@@ -111,7 +115,33 @@ func decode(r *http.Request, v any) error {
 		}
 		return &jsonError{http.StatusBadRequest, "", "invalid JSON: " + msg}
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return &jsonError{http.StatusBadRequest, "", "invalid JSON: data after the JSON value"}
+	}
 	return nil
+}
+
+// jsonKind names the JSON type a Go type is decoded from, for error messages.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "another JSON type"
 }
 
 func unknownField(msg string) (string, bool) {

@@ -312,8 +312,8 @@ func (p *Plan) SeverityLevels() map[string]string {
 // Text is shown in the reader's language. In YAML it is {en: ..., zh: ...} or a
 // plain string (English).
 type Text struct {
-	EN string `yaml:"en,omitempty"`
-	ZH string `yaml:"zh,omitempty"`
+	EN string `yaml:"en,omitempty" json:"en"`
+	ZH string `yaml:"zh,omitempty" json:"zh"`
 }
 
 // In returns the text in lang ("zh", "zh-CN", ...), falling back to English.

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -18,41 +19,57 @@ var ErrNoPlan = errors.New("no plan applied")
 
 // Level is an applied severity level.
 type Level struct {
-	ID                  string
-	Position            int
-	Name, Description   Text
-	AckTarget           time.Duration
-	FirstInternalNotice time.Duration
-	FirstPublicNotice   time.Duration
-	UpdateEvery         time.Duration
-	ResolveTarget       time.Duration
-	Postmortem          string // required, optional or none
+	ID                  string        `json:"id"`
+	Position            int           `json:"position"`
+	Name                Text          `json:"name"`
+	Description         Text          `json:"description"`
+	AckTarget           time.Duration `json:"-"`
+	FirstInternalNotice time.Duration `json:"-"`
+	FirstPublicNotice   time.Duration `json:"-"`
+	UpdateEvery         time.Duration `json:"-"`
+	ResolveTarget       time.Duration `json:"-"`
+	Postmortem          string        `json:"postmortem"` // required, optional or none
 }
+
+// MarshalJSON writes the targets as whole seconds (0 = no target).
+func (l Level) MarshalJSON() ([]byte, error) {
+	type plain Level
+	return json.Marshal(struct {
+		plain
+		AckTarget           int64 `json:"acknowledge_target_seconds"`
+		FirstInternalNotice int64 `json:"first_internal_notice_seconds"`
+		FirstPublicNotice   int64 `json:"first_public_notice_seconds"`
+		UpdateEvery         int64 `json:"update_every_seconds"`
+		ResolveTarget       int64 `json:"resolve_target_seconds"`
+	}{plain(l), secs(l.AckTarget), secs(l.FirstInternalNotice), secs(l.FirstPublicNotice), secs(l.UpdateEvery), secs(l.ResolveTarget)})
+}
+
+func secs(d time.Duration) int64 { return int64(d / time.Second) }
 
 // IncidentType is an applied incident type.
 type IncidentType struct {
-	ID           string
-	Name         Text
-	DefaultLevel string
-	Playbook     string
-	Restricted   bool
+	ID           string `json:"id"`
+	Name         Text   `json:"name"`
+	DefaultLevel string `json:"default_level"`
+	Playbook     string `json:"playbook"`
+	Restricted   bool   `json:"restricted"`
 }
 
 // Role is an applied incident role.
 type Role struct {
-	ID     string
-	Name   Text
-	Duties string
+	ID     string `json:"id"`
+	Name   Text   `json:"name"`
+	Duties string `json:"duties"`
 }
 
 // Current is the plan in force: the latest applied version.
 type Current struct {
-	VersionID      int64
-	Name           string
-	Levels         []Level        // in plan order, most severe first
-	Types          []IncidentType // in plan order
-	Roles          []Role         // in plan order
-	SeverityLevels map[string]string
+	VersionID      int64             `json:"version_id"`
+	Name           string            `json:"name"`
+	Levels         []Level           `json:"levels"` // in plan order, most severe first
+	Types          []IncidentType    `json:"types"`  // in plan order
+	Roles          []Role            `json:"roles"`  // in plan order
+	SeverityLevels map[string]string `json:"severity_levels"`
 }
 
 // Level returns the level with id.

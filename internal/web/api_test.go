@@ -751,15 +751,18 @@ func TestAPIServicesUsersTokens(t *testing.T) {
 
 		t.Run("plan", func(t *testing.T) {
 			var p struct {
-				VersionID int64
-				Levels    []struct{ ID string }
+				VersionID int64 `json:"version_id"`
+				Levels    []struct {
+					ID  string `json:"id"`
+					Ack int64  `json:"acknowledge_target_seconds"`
+				} `json:"levels"`
 			}
 			e.call(t, "GET", "/api/v1/plan", viewerToken, nil, 200).decode(t, &p)
 			var levels []string
 			for _, l := range p.Levels {
 				levels = append(levels, l.ID)
 			}
-			if p.VersionID == 0 || !slices.Equal(levels, []string{"P0", "P1", "P2", "P3"}) {
+			if p.VersionID == 0 || !slices.Equal(levels, []string{"P0", "P1", "P2", "P3"}) || p.Levels[0].Ack != 300 {
 				t.Errorf("plan version %d levels %v", p.VersionID, levels)
 			}
 		})

@@ -25,7 +25,7 @@ func NewMetrics(incidents *incident.Store) *Metrics {
 		Registry: prometheus.NewRegistry(),
 		Ingested: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "firebreak_ingest_events_total",
-			Help: "Inbound signal events by source and outcome (created, deduplicated, acknowledged, resolved, ignored, rejected).",
+			Help: "Inbound signal events by source and outcome (created, deduplicated, acknowledged, resolved, ignored, rejected, failed).",
 		}, []string{"source", "outcome"}),
 		Latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "firebreak_ingest_request_duration_seconds",

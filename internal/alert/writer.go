@@ -148,6 +148,10 @@ func (w *Writer) now() time.Time {
 // is retried alone so one bad request cannot fail its neighbours.
 func (w *Writer) commit(batch []*request) {
 	touched, err := w.apply(batch)
+	if store.IsUniqueViolation(err) {
+		// Another replica stored one of these alerts first; a retry reads it and updates it.
+		touched, err = w.apply(batch)
+	}
 	if err != nil && len(batch) > 1 {
 		for _, r := range batch {
 			w.commit([]*request{r})
@@ -169,8 +173,11 @@ func (w *Writer) apply(batch []*request) ([]int64, error) {
 	now := w.now()
 	var a *applier
 	err := w.DB.Tx(context.Background(), func(tx *sql.Tx) error {
-		a = newApplier(tx, now)
+		a = newApplier(tx, now, w.DB.Dialect)
 		defer a.close()
+		if err := a.prefetch(batch); err != nil {
+			return err
+		}
 		for _, r := range batch {
 			r.results = make([]Result, len(r.events))
 			for i := range r.events {
@@ -218,23 +225,32 @@ type openIncident struct {
 	rank int
 }
 
+// alertKey identifies an alert: its service and fingerprint.
+type alertKey struct {
+	service     int64
+	fingerprint string
+}
+
 // applier applies events inside one transaction, caching what it has read.
 type applier struct {
 	ctx     context.Context
 	tx      *sql.Tx
+	dialect store.Dialect
 	now     time.Time
-	alerts  map[string]*stored // service/fingerprint
+	alerts  map[alertKey]*stored
+	absent  map[alertKey]bool // known not to be stored (see prefetch)
 	open    map[int64]*openIncident
 	auto    map[int64]bool
 	sevLvl  map[Severity]string
+	ranks   map[string]int // level → rank, read once per transaction
 	planVer int64
 	touched map[int64]struct{}
 	stmts   map[string]*sql.Stmt
 }
 
-func newApplier(tx *sql.Tx, now time.Time) *applier {
-	return &applier{ctx: context.Background(), tx: tx, now: now, alerts: map[string]*stored{},
-		open: map[int64]*openIncident{}, auto: map[int64]bool{}, touched: map[int64]struct{}{}, stmts: map[string]*sql.Stmt{}}
+func newApplier(tx *sql.Tx, now time.Time, dialect store.Dialect) *applier {
+	return &applier{ctx: context.Background(), tx: tx, dialect: dialect, now: now, alerts: map[alertKey]*stored{}, absent: map[alertKey]bool{},
+		open: map[int64]*openIncident{}, auto: map[int64]bool{}, ranks: map[string]int{}, touched: map[int64]struct{}{}, stmts: map[string]*sql.Stmt{}}
 }
 
 func (a *applier) close() {
@@ -273,12 +289,88 @@ const (
 	qRefire = `UPDATE alerts SET status='firing', last_seen=$1, repeat_count=repeat_count+1, severity=$2, summary=$3, labels=$4, details=$5,
 		incident_id=$6, acknowledged_at=0, resolved_at=0 WHERE id=$7`
 	qEntry = `INSERT INTO timeline (incident_id, at, kind, actor_id, actor, body, data) VALUES ($1, $2, $3, NULL, $4, $5, $6)`
+	// qPrefetch* find the stored alerts of one service among a list of fingerprints.
+	qPrefetchSQLite   = `SELECT id, status, COALESCE(incident_id, 0), fingerprint FROM alerts WHERE service_id=$1 AND fingerprint IN (SELECT value FROM json_each($2))`
+	qPrefetchPostgres = `SELECT id, status, COALESCE(incident_id, 0), fingerprint FROM alerts WHERE service_id=$1 AND fingerprint = ANY($2::text[])`
+	// qIncident reads what the writer needs of an incident; unlike incident.GetTx it
+	// does not count the incident's alerts, which grows with the incident.
+	qIncident = `SELECT id, status, level, COALESCE(service_id, 0), updated_at, acknowledged_at, resolved_at, closed_at FROM incidents`
 )
 
+// prefetch reads the stored alerts a batch's events name with one query per
+// service and chunk (instead of one per event), so that find answers from memory.
+func (a *applier) prefetch(batch []*request) error {
+	byService := map[int64][]string{}
+	for _, r := range batch {
+		for i := range r.events {
+			ev := &r.events[i]
+			k := alertKey{ev.ServiceID, ev.Fingerprint}
+			if ev.Fingerprint == "" || a.absent[k] {
+				continue
+			}
+			a.absent[k] = true // until found below
+			byService[ev.ServiceID] = append(byService[ev.ServiceID], ev.Fingerprint)
+		}
+	}
+	q := qPrefetchSQLite
+	if a.dialect == store.Postgres {
+		q = qPrefetchPostgres
+	}
+	st, err := a.stmt(q)
+	if err != nil {
+		return err
+	}
+	const chunk = 1000
+	for svc, fps := range byService {
+		for len(fps) > 0 {
+			part := fps[:min(chunk, len(fps))]
+			fps = fps[len(part):]
+			var list any = part // PostgreSQL: a text[] parameter
+			if a.dialect != store.Postgres {
+				b, err := json.Marshal(part) // SQLite: a JSON array read by json_each
+				if err != nil {
+					return err
+				}
+				list = string(b)
+			}
+			if err := a.readStored(st, svc, list); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (a *applier) readStored(st *sql.Stmt, svc int64, list any) error {
+	rows, err := st.QueryContext(a.ctx, svc, list)
+	if err != nil {
+		return fmt.Errorf("find alerts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		s := &stored{}
+		var status, fp string
+		if err := rows.Scan(&s.id, &status, &s.incidentID, &fp); err != nil {
+			return fmt.Errorf("find alerts: %w", err)
+		}
+		s.status = Status(status)
+		k := alertKey{svc, fp}
+		delete(a.absent, k)
+		a.alerts[k] = s
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("find alerts: %w", err)
+	}
+	return nil
+}
+
 func (a *applier) find(ev *Event) (*stored, error) {
-	key := fmt.Sprint(ev.ServiceID, "/", ev.Fingerprint)
+	key := alertKey{ev.ServiceID, ev.Fingerprint}
 	if s, ok := a.alerts[key]; ok {
 		return s, nil
+	}
+	if a.absent[key] {
+		return nil, nil
 	}
 	st, err := a.stmt(qFindAlert)
 	if err != nil {
@@ -345,7 +437,8 @@ func (a *applier) event(ev *Event) (Result, error) {
 				string(labels), details, nullID(incID), ms(at)).Scan(&cur.id); err != nil {
 				return res, fmt.Errorf("insert alert: %w", err)
 			}
-			a.alerts[fmt.Sprint(ev.ServiceID, "/", ev.Fingerprint)] = cur
+			a.alerts[alertKey{ev.ServiceID, ev.Fingerprint}] = cur
+			delete(a.absent, alertKey{ev.ServiceID, ev.Fingerprint})
 		} else {
 			st, err := a.stmt(qRefire)
 			if err != nil {
@@ -430,11 +523,14 @@ func (a *applier) maybeAutoResolve(incidentID, serviceID int64, actor string, at
 	if err != nil || inc == nil || !inc.inc.Status.Open() {
 		return err
 	}
-	var left int
-	if err := a.tx.QueryRowContext(a.ctx, `SELECT count(*) FROM alerts WHERE incident_id=$1 AND status <> 'resolved'`, incidentID).Scan(&left); err != nil {
-		return fmt.Errorf("count unresolved alerts: %w", err)
+	// EXISTS over the two unresolved statuses seeks the (incident_id, status) index;
+	// counting "status <> 'resolved'" read every alert of the incident, for every
+	// resolve, which made resolving a large incident quadratic.
+	var left bool
+	if err := a.tx.QueryRowContext(a.ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE incident_id=$1 AND status IN ('firing', 'acknowledged'))`, incidentID).Scan(&left); err != nil {
+		return fmt.Errorf("find unresolved alerts: %w", err)
 	}
-	if left > 0 {
+	if left {
 		return nil
 	}
 	if err := incident.SetStatus(a.ctx, a.tx, &inc.inc, incident.Resolved, incident.Actor{Name: actor}, "all alerts resolved", at); err != nil {
@@ -463,14 +559,11 @@ func (a *applier) incident(id int64) (*openIncident, error) {
 			return o, nil
 		}
 	}
-	inc, err := incident.GetTx(a.ctx, a.tx, id)
-	if errors.Is(err, incident.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
+	inc, err := a.readIncident(`WHERE id=$1`, id)
+	if err != nil || inc == nil {
 		return nil, err
 	}
-	o := &openIncident{inc: inc, rank: -1}
+	o := &openIncident{inc: *inc, rank: -1}
 	if inc.Status.Open() && inc.ServiceID != 0 {
 		if _, ok := a.open[inc.ServiceID]; !ok {
 			a.open[inc.ServiceID] = o
@@ -488,23 +581,25 @@ func (a *applier) incidentFor(ev *Event) (*openIncident, error) {
 	}
 	o, ok := a.open[ev.ServiceID]
 	if !ok {
-		var id int64
-		err := a.tx.QueryRowContext(a.ctx, `SELECT id FROM incidents WHERE service_id=$1 AND status NOT IN ('resolved','closed') ORDER BY id DESC LIMIT 1`, ev.ServiceID).Scan(&id)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if a.dialect == store.Postgres {
+			// Replicas sharing PostgreSQL each run a writer: serialise "find or open the
+			// service's incident" per service so two replicas never open two incidents.
+			if _, err := a.tx.ExecContext(a.ctx, `SELECT pg_advisory_xact_lock(7401, $1::int)`, int32(ev.ServiceID)); err != nil {
+				return nil, fmt.Errorf("lock service: %w", err)
+			}
+		}
+		inc, err := a.readIncident(`WHERE service_id=$1 AND status NOT IN ('resolved','closed') ORDER BY id DESC LIMIT 1`, ev.ServiceID)
+		if err != nil {
 			return nil, fmt.Errorf("find open incident: %w", err)
 		}
-		if id != 0 {
-			inc, err := incident.GetTx(a.ctx, a.tx, id)
-			if err != nil {
-				return nil, err
-			}
-			o = &openIncident{inc: inc, rank: -1}
+		if inc != nil {
+			o = &openIncident{inc: *inc, rank: -1}
 			a.open[ev.ServiceID] = o
 		}
 	}
 	if o != nil && o.inc.Status.Open() {
 		if o.rank < 0 {
-			if o.rank, err = incident.LevelRank(a.ctx, a.tx, o.inc.Level); err != nil {
+			if o.rank, err = a.levelRank(o.inc.Level); err != nil {
 				return nil, err
 			}
 		}
@@ -562,7 +657,7 @@ func (a *applier) levelFor(sev Severity) (string, int, error) {
 	if level == "" || strings.EqualFold(level, "none") {
 		return "", 0, nil
 	}
-	rank, err := incident.LevelRank(a.ctx, a.tx, level)
+	rank, err := a.levelRank(level)
 	if err != nil {
 		return "", 0, err
 	}
@@ -570,6 +665,45 @@ func (a *applier) levelFor(sev Severity) (string, int, error) {
 		rank = 1 << 20 // a level the plan no longer has sorts last
 	}
 	return level, rank, nil
+}
+
+// levelRank returns a level's rank (-1 when the plan has no such level), reading
+// each level once per transaction.
+func (a *applier) levelRank(level string) (int, error) {
+	if r, ok := a.ranks[level]; ok {
+		return r, nil
+	}
+	r, err := incident.LevelRank(a.ctx, a.tx, level)
+	if err != nil {
+		return 0, err
+	}
+	a.ranks[level] = r
+	return r, nil
+}
+
+// readIncident reads the first incident matching where (nil when none) with the
+// fields the writer uses and changes.
+func (a *applier) readIncident(where string, args ...any) (*incident.Incident, error) {
+	var inc incident.Incident
+	var status string
+	var updated, acked, resolved, closed int64
+	err := a.tx.QueryRowContext(a.ctx, qIncident+" "+where, args...).Scan(&inc.ID, &status, &inc.Level, &inc.ServiceID, &updated, &acked, &resolved, &closed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read incident: %w", err)
+	}
+	inc.Status = incident.Status(status)
+	inc.UpdatedAt, inc.AcknowledgedAt, inc.ResolvedAt, inc.ClosedAt = fromMS(updated), fromMS(acked), fromMS(resolved), fromMS(closed)
+	return &inc, nil
+}
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
 }
 
 // DefaultLevels is the severity→level mapping used when the plan has none.

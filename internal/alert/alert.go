@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/firebreak/firebreak/internal/store"
@@ -90,58 +88,26 @@ func (s *Store) Get(ctx context.Context, id int64) (Alert, error) {
 
 // List returns alerts newest first and the cursor of the next page.
 func (s *Store) List(ctx context.Context, f Filter) ([]Alert, string, error) {
-	var where []string
-	var args []any
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	var w store.Where
 	if f.Status != "" {
 		if f.Status != Firing && f.Status != Acknowledged && f.Status != Resolved {
 			return nil, "", &FilterError{"status", "must be firing, acknowledged or resolved"}
 		}
-		where = append(where, "status = "+arg(string(f.Status)))
+		w.And("status = " + w.Arg(string(f.Status)))
 	}
 	if f.ServiceID != 0 {
-		where = append(where, "service_id = "+arg(f.ServiceID))
+		w.And("service_id = " + w.Arg(f.ServiceID))
 	}
 	if f.IncidentID != 0 {
-		where = append(where, "incident_id = "+arg(f.IncidentID))
+		w.And("incident_id = " + w.Arg(f.IncidentID))
 	}
-	if f.Cursor != "" {
-		before, err := strconv.ParseInt(f.Cursor, 36, 64)
-		if err != nil || before <= 0 {
-			return nil, "", &FilterError{"cursor", "invalid cursor"}
-		}
-		where = append(where, "id < "+arg(before))
+	out, next, err := store.Page(ctx, s.DB.R, selectAlert, &w, "id", f.Cursor, f.Limit,
+		func(r store.Scanner) (Alert, error) { return scan(r) }, func(a Alert) int64 { return a.ID })
+	if errors.Is(err, store.ErrBadCursor) {
+		return nil, "", &FilterError{"cursor", "invalid cursor"}
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, 500)
-	q := selectAlert
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY id DESC LIMIT " + arg(limit+1)
-	rows, err := s.DB.R.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, "", fmt.Errorf("list alerts: %w", err)
-	}
-	defer rows.Close()
-	var out []Alert
-	for rows.Next() {
-		a, err := scan(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list alerts: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = strconv.FormatInt(out[limit-1].ID, 36)
+		return nil, "", fmt.Errorf("alerts: %w", err)
 	}
 	return out, next, nil
 }

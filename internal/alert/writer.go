@@ -2,9 +2,7 @@ package alert
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -194,23 +192,6 @@ func (w *Writer) apply(batch []*request) ([]int64, error) {
 		return nil, err
 	}
 	return a.touchedIDs(), nil
-}
-
-// Fingerprint derives a stable dedup key from a label set.
-func Fingerprint(labels map[string]string) string {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	h := sha256.New()
-	for _, k := range keys {
-		h.Write([]byte(k))
-		h.Write([]byte{0})
-		h.Write([]byte(labels[k]))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // stored is the part of an alert row the applier needs.

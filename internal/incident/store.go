@@ -166,62 +166,30 @@ type Filter struct {
 
 // List returns incidents newest first and the cursor of the next page ("" at the end).
 func (s *Store) List(ctx context.Context, f Filter) ([]Incident, string, error) {
-	var where []string
-	var args []any
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	var w store.Where
 	if len(f.Statuses) > 0 {
 		ph := make([]string, len(f.Statuses))
 		for i, st := range f.Statuses {
-			ph[i] = arg(string(st))
+			ph[i] = w.Arg(string(st))
 		}
-		where = append(where, "i.status IN ("+strings.Join(ph, ",")+")")
+		w.And("i.status IN (" + strings.Join(ph, ",") + ")")
 	}
 	if f.Open {
-		where = append(where, "i.status NOT IN ('resolved','closed')")
+		w.And("i.status NOT IN ('resolved','closed')")
 	}
 	if f.Level != "" {
-		where = append(where, "i.level = "+arg(f.Level))
+		w.And("i.level = " + w.Arg(f.Level))
 	}
 	if f.ServiceID != 0 {
-		where = append(where, "i.service_id = "+arg(f.ServiceID))
+		w.And("i.service_id = " + w.Arg(f.ServiceID))
 	}
-	if f.Cursor != "" {
-		before, err := strconv.ParseInt(f.Cursor, 36, 64)
-		if err != nil || before <= 0 {
-			return nil, "", &RuleError{Field: "cursor", Msg: "invalid cursor"}
-		}
-		where = append(where, "i.id < "+arg(before))
+	out, next, err := store.Page(ctx, s.DB.R, selectIncident, &w, "i.id", f.Cursor, f.Limit,
+		func(r store.Scanner) (Incident, error) { return scanIncident(r) }, func(i Incident) int64 { return i.ID })
+	if errors.Is(err, store.ErrBadCursor) {
+		return nil, "", &RuleError{Field: "cursor", Msg: "invalid cursor"}
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, 500)
-	q := selectIncident
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY i.id DESC LIMIT " + arg(limit+1)
-	rows, err := s.DB.R.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, "", fmt.Errorf("list incidents: %w", err)
-	}
-	defer rows.Close()
-	var out []Incident
-	for rows.Next() {
-		inc, err := scanIncident(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list incidents: %w", err)
-		}
-		out = append(out, inc)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list incidents: %w", err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = strconv.FormatInt(out[limit-1].ID, 36)
+		return nil, "", fmt.Errorf("incidents: %w", err)
 	}
 	return out, next, nil
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -48,7 +49,20 @@ type IntegrationKey struct {
 type Store struct {
 	DB  *store.DB
 	Now func() time.Time
+
+	// keys caches integration key → service for the ingest path. Entries live
+	// keyTTL, so a key revoked on another replica stops working within it; a key
+	// revoked here stops at once.
+	mu   sync.Mutex
+	keys map[string]cachedKey
 }
+
+type cachedKey struct {
+	serviceID int64
+	until     time.Time
+}
+
+const keyTTL = 10 * time.Second
 
 func (s *Store) now() time.Time {
 	if s.Now != nil {
@@ -167,6 +181,9 @@ func (s *Store) AddKey(ctx context.Context, serviceID int64, name string) (Integ
 // DeleteKey revokes an integration key; senders using it get "unknown key".
 func (s *Store) DeleteKey(ctx context.Context, serviceID, keyID int64) error {
 	res, err := s.DB.W.ExecContext(ctx, `DELETE FROM integration_keys WHERE id=$1 AND service_id=$2`, keyID, serviceID)
+	s.mu.Lock()
+	s.keys = nil // forget every cached key: the deleted one must stop working now
+	s.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("delete key: %w", err)
 	}
@@ -224,6 +241,27 @@ func (s *Store) list(ctx context.Context, id int64) ([]Service, error) {
 
 // ByKey returns the service an integration key routes to.
 func (s *Store) ByKey(ctx context.Context, key string) (int64, error) {
+	now := time.Now()
+	s.mu.Lock()
+	c, ok := s.keys[key]
+	s.mu.Unlock()
+	if ok && now.Before(c.until) {
+		return c.serviceID, nil
+	}
+	id, err := s.lookupKey(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	if s.keys == nil || len(s.keys) > 10000 {
+		s.keys = map[string]cachedKey{}
+	}
+	s.keys[key] = cachedKey{id, now.Add(keyTTL)}
+	s.mu.Unlock()
+	return id, nil
+}
+
+func (s *Store) lookupKey(ctx context.Context, key string) (int64, error) {
 	var id int64
 	err := s.DB.R.QueryRowContext(ctx, `SELECT service_id FROM integration_keys WHERE key=$1`, key).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {

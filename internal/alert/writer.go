@@ -184,6 +184,10 @@ func (w *Writer) apply(batch []*request) ([]int64, error) {
 					return err
 				}
 				r.results[i] = res
+				if a.lastNew != nil {
+					a.fixups = append(a.fixups, fixup{&r.results[i], a.lastNew})
+					a.lastNew = nil
+				}
 			}
 		}
 		return a.finish()
@@ -199,6 +203,7 @@ type stored struct {
 	id         int64
 	status     Status
 	incidentID int64
+	pending    bool // inserted at the next flush (PostgreSQL); id is 0 until then
 }
 
 type openIncident struct {
@@ -227,11 +232,38 @@ type applier struct {
 	planVer int64
 	touched map[int64]struct{}
 	stmts   map[string]*sql.Stmt
+
+	// On PostgreSQL new alerts and timeline entries are written in bulk, one
+	// statement per kind and batch, instead of one round trip per row.
+	bulk    bool
+	newRows []newAlert
+	entries []pendingEntry
+	fixups  []fixup
+	lastNew *stored // set by event when its result names a pending alert
+}
+
+type newAlert struct {
+	s                                      *stored
+	serviceID, incidentID                  int64
+	fingerprint, severity, summary, source string
+	labels, details                        string
+}
+
+type pendingEntry struct {
+	incidentID        int64
+	kind, actor, body string
+	data              func() string
+}
+
+type fixup struct {
+	res *Result
+	s   *stored
 }
 
 func newApplier(tx *sql.Tx, now time.Time, dialect store.Dialect) *applier {
 	return &applier{ctx: context.Background(), tx: tx, dialect: dialect, now: now, alerts: map[alertKey]*stored{}, absent: map[alertKey]bool{},
-		open: map[int64]*openIncident{}, auto: map[int64]bool{}, ranks: map[string]int{}, touched: map[int64]struct{}{}, stmts: map[string]*sql.Stmt{}}
+		open: map[int64]*openIncident{}, auto: map[int64]bool{}, ranks: map[string]int{}, touched: map[int64]struct{}{}, stmts: map[string]*sql.Stmt{},
+		bulk: dialect == store.Postgres}
 }
 
 func (a *applier) close() {
@@ -269,6 +301,16 @@ const (
 	qRepeat = `UPDATE alerts SET last_seen=$1, repeat_count=repeat_count+1, severity=$2, summary=$3, labels=$4, details=$5 WHERE id=$6`
 	qRefire = `UPDATE alerts SET status='firing', last_seen=$1, repeat_count=repeat_count+1, severity=$2, summary=$3, labels=$4, details=$5,
 		incident_id=$6, acknowledged_at=0, resolved_at=0 WHERE id=$7`
+	// qBulk* are PostgreSQL's one-statement-per-batch inserts; WITH ORDINALITY and
+	// ORDER BY keep the rows (and so the timeline ids) in the order they happened.
+	qBulkAlerts = `INSERT INTO alerts (service_id, fingerprint, status, severity, summary, source, labels, details, incident_id, first_seen, last_seen, repeat_count)
+		SELECT u.s, u.f, 'firing', u.sev, u.sm, u.src, u.l, u.d, NULLIF(u.i, 0), $9, $9, 1
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[]) WITH ORDINALITY AS u(s, f, sev, sm, src, l, d, i, n)
+		ORDER BY u.n RETURNING id, service_id, fingerprint`
+	qBulkEntries = `INSERT INTO timeline (incident_id, at, kind, actor_id, actor, body, data)
+		SELECT u.i, $2, u.k, NULL, u.a, u.b, u.d
+		FROM unnest($1::bigint[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS u(i, k, a, b, d, n)
+		ORDER BY u.n`
 	qEntry = `INSERT INTO timeline (incident_id, at, kind, actor_id, actor, body, data) VALUES ($1, $2, $3, NULL, $4, $5, $6)`
 	// qPrefetch* find the stored alerts of one service among a list of fingerprints.
 	qPrefetchSQLite   = `SELECT id, status, COALESCE(incident_id, 0), fingerprint FROM alerts WHERE service_id=$1 AND fingerprint IN (SELECT value FROM json_each($2))`
@@ -380,6 +422,12 @@ func (a *applier) event(ev *Event) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	if cur != nil && cur.pending {
+		// This batch created the alert and now needs its id.
+		if err := a.flushAlerts(); err != nil {
+			return res, err
+		}
+	}
 	at := a.now
 	actor := string(ev.Source)
 	switch ev.Action {
@@ -408,7 +456,14 @@ func (a *applier) event(ev *Event) (Result, error) {
 		if inc != nil {
 			incID = inc.inc.ID
 		}
-		if cur == nil {
+		if cur == nil && a.bulk {
+			cur = &stored{status: Firing, incidentID: incID, pending: true}
+			a.newRows = append(a.newRows, newAlert{s: cur, serviceID: ev.ServiceID, incidentID: incID, fingerprint: ev.Fingerprint,
+				severity: string(ev.Severity), summary: ev.Summary, source: string(ev.Source), labels: string(labels), details: details})
+			a.alerts[alertKey{ev.ServiceID, ev.Fingerprint}] = cur
+			delete(a.absent, alertKey{ev.ServiceID, ev.Fingerprint})
+			a.lastNew = cur
+		} else if cur == nil {
 			st, err := a.stmt(qInsertAlert)
 			if err != nil {
 				return res, err
@@ -432,8 +487,12 @@ func (a *applier) event(ev *Event) (Result, error) {
 		cur.status, cur.incidentID = Firing, incID
 		res.AlertID, res.IncidentID, res.Outcome = cur.id, incID, Created
 		if inc != nil {
-			data, _ := json.Marshal(map[string]any{"alert_id": cur.id, "fingerprint": ev.Fingerprint, "severity": ev.Severity, "labels": nonNil(ev.Labels)})
-			if err := a.entry(incID, incident.KindAlertAttached, actor, ev.Summary, data); err != nil {
+			s, fp, sev, lbl := cur, ev.Fingerprint, ev.Severity, nonNil(ev.Labels)
+			data := func() string { // rendered once the alert has its id
+				b, _ := json.Marshal(map[string]any{"alert_id": s.id, "fingerprint": fp, "severity": sev, "labels": lbl})
+				return string(b)
+			}
+			if err := a.entryFunc(incID, incident.KindAlertAttached, actor, ev.Summary, data); err != nil {
 				return res, err
 			}
 		}
@@ -463,6 +522,9 @@ func (a *applier) event(ev *Event) (Result, error) {
 			return res, err
 		}
 		if inc.inc.Status == incident.Triggered {
+			if err := a.flushEntries(); err != nil {
+				return res, err
+			}
 			if err := incident.SetStatus(a.ctx, a.tx, &inc.inc, incident.Acknowledged, incident.Actor{Name: actor}, "", at); err != nil {
 				return res, err
 			}
@@ -507,12 +569,18 @@ func (a *applier) maybeAutoResolve(incidentID, serviceID int64, actor string, at
 	// EXISTS over the two unresolved statuses seeks the (incident_id, status) index;
 	// counting "status <> 'resolved'" read every alert of the incident, for every
 	// resolve, which made resolving a large incident quadratic.
+	if err := a.flushAlerts(); err != nil { // the batch's new alerts count too
+		return err
+	}
 	var left bool
 	if err := a.tx.QueryRowContext(a.ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE incident_id=$1 AND status IN ('firing', 'acknowledged'))`, incidentID).Scan(&left); err != nil {
 		return fmt.Errorf("find unresolved alerts: %w", err)
 	}
 	if left {
 		return nil
+	}
+	if err := a.flushEntries(); err != nil {
+		return err
 	}
 	if err := incident.SetStatus(a.ctx, a.tx, &inc.inc, incident.Resolved, incident.Actor{Name: actor}, "all alerts resolved", at); err != nil {
 		return err
@@ -586,6 +654,9 @@ func (a *applier) incidentFor(ev *Event) (*openIncident, error) {
 		}
 		// A worse alert raises the incident's level; a milder one never lowers it.
 		if o.rank >= 0 && rank < o.rank {
+			if err := a.flushEntries(); err != nil {
+				return nil, err
+			}
 			if err := incident.SetLevel(a.ctx, a.tx, &o.inc, level, incident.Actor{Name: string(ev.Source)}, ev.Summary, a.now); err != nil {
 				return nil, err
 			}
@@ -691,22 +762,105 @@ func fromMS(v int64) time.Time {
 var DefaultLevels = map[Severity]string{Critical: "P1", Error: "P2", Warning: "P3", Info: ""}
 
 func (a *applier) entry(incidentID int64, kind, actor, body string, data []byte) error {
+	if data == nil {
+		data = []byte("{}")
+	}
+	d := string(data)
+	return a.entryFunc(incidentID, kind, actor, body, func() string { return d })
+}
+
+// entryFunc appends a timeline entry whose data is rendered when it is written.
+func (a *applier) entryFunc(incidentID int64, kind, actor, body string, data func() string) error {
+	a.touched[incidentID] = struct{}{}
+	if a.bulk {
+		a.entries = append(a.entries, pendingEntry{incidentID, kind, actor, body, data})
+		return nil
+	}
 	st, err := a.stmt(qEntry)
 	if err != nil {
 		return err
 	}
-	if data == nil {
-		data = []byte("{}")
-	}
-	if _, err := st.ExecContext(a.ctx, incidentID, ms(a.now), kind, actor, body, string(data)); err != nil {
+	if _, err := st.ExecContext(a.ctx, incidentID, ms(a.now), kind, actor, body, data()); err != nil {
 		return fmt.Errorf("append timeline: %w", err)
 	}
-	a.touched[incidentID] = struct{}{}
+	return nil
+}
+
+// flushAlerts inserts the batch's pending new alerts in one statement (PostgreSQL)
+// and gives each its id.
+func (a *applier) flushAlerts() error {
+	if len(a.newRows) == 0 {
+		return nil
+	}
+	n := len(a.newRows)
+	svc, inc := make([]int64, n), make([]int64, n)
+	fp, sev, sum, src, lbl, det := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	byKey := make(map[alertKey]*stored, n)
+	for i, r := range a.newRows {
+		svc[i], inc[i], fp[i], sev[i], sum[i], src[i], lbl[i], det[i] = r.serviceID, r.incidentID, r.fingerprint, r.severity, r.summary, r.source, r.labels, r.details
+		byKey[alertKey{r.serviceID, r.fingerprint}] = r.s
+	}
+	a.newRows = a.newRows[:0]
+	rows, err := a.tx.QueryContext(a.ctx, qBulkAlerts, svc, fp, sev, sum, src, lbl, det, inc, ms(a.now))
+	if err != nil {
+		return fmt.Errorf("insert alerts: %w", err)
+	}
+	defer rows.Close()
+	got := 0
+	for rows.Next() {
+		var id, service int64
+		var f string
+		if err := rows.Scan(&id, &service, &f); err != nil {
+			return fmt.Errorf("insert alerts: %w", err)
+		}
+		if s := byKey[alertKey{service, f}]; s != nil {
+			s.id, s.pending = id, false
+			got++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("insert alerts: %w", err)
+	}
+	if got != n {
+		return fmt.Errorf("insert alerts: %d of %d rows came back", got, n)
+	}
+	return nil
+}
+
+// flushEntries writes the buffered timeline entries in order, in one statement
+// (PostgreSQL). It runs before anything appends to a timeline directly, so ids keep
+// the order in which things happened.
+func (a *applier) flushEntries() error {
+	if len(a.entries) == 0 {
+		return nil
+	}
+	if err := a.flushAlerts(); err != nil { // entries name their alerts' ids
+		return err
+	}
+	n := len(a.entries)
+	inc := make([]int64, n)
+	kind, actor, body, data := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for i, e := range a.entries {
+		inc[i], kind[i], actor[i], body[i], data[i] = e.incidentID, e.kind, e.actor, e.body, e.data()
+	}
+	a.entries = a.entries[:0]
+	if _, err := a.tx.ExecContext(a.ctx, qBulkEntries, inc, ms(a.now), kind, actor, body, data); err != nil {
+		return fmt.Errorf("append timeline: %w", err)
+	}
 	return nil
 }
 
 // finish stamps updated_at once on every incident the batch touched.
 func (a *applier) finish() error {
+	if err := a.flushEntries(); err != nil {
+		return err
+	}
+	if err := a.flushAlerts(); err != nil {
+		return err
+	}
+	for _, f := range a.fixups {
+		f.res.AlertID = f.s.id
+	}
 	for id := range a.touched {
 		if _, err := a.tx.ExecContext(a.ctx, `UPDATE incidents SET updated_at=$1 WHERE id=$2 AND updated_at < $1`, ms(a.now), id); err != nil {
 			return fmt.Errorf("touch incident: %w", err)

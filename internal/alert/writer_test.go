@@ -3,6 +3,7 @@ package alert_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -231,4 +232,71 @@ func TestWriterStopsCleanly(t *testing.T) {
 	if _, err := w.Submit(sctx, []alert.Event{ev(web, alert.Trigger, "x", alert.Error, "x")}); err != alert.ErrStopped {
 		t.Fatalf("submit after stop: %v", err)
 	}
+}
+
+// Events of one batch that depend on each other see each other's effects, on the
+// bulk path (PostgreSQL) as on the row-by-row one.
+func TestWriterBatchDependencies(t *testing.T) {
+	testenv.EachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		web, _ := seed(t, db)
+		w, _ := start(t, db)
+		incs := &incident.Store{DB: db}
+		res, err := w.Submit(ctx, []alert.Event{
+			ev(web, alert.Trigger, "X", alert.Error, "x down"),
+			ev(web, alert.Trigger, "Y", alert.Error, "y down"),
+			ev(web, alert.Resolve, "X", "", ""),
+			ev(web, alert.Trigger, "Y", alert.Error, "y down"),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[0].AlertID == 0 || res[1].AlertID == 0 || res[0].AlertID == res[1].AlertID || res[2].AlertID != res[0].AlertID || res[3].AlertID != res[1].AlertID {
+			t.Fatalf("alert ids %+v", res)
+		}
+		if res[2].Outcome != alert.ResolvedOut || res[3].Outcome != alert.Deduplicated {
+			t.Fatalf("outcomes %+v", res)
+		}
+		// Y still fires, so resolving X must not resolve the incident.
+		inc, _ := incs.Get(ctx, res[0].IncidentID)
+		if inc.Status != incident.Triggered || inc.AlertCount != 2 {
+			t.Fatalf("incident %+v", inc)
+		}
+		tl, _ := incs.Timeline(ctx, inc.ID, 0)
+		var kinds []string
+		for _, e := range tl {
+			kinds = append(kinds, e.Kind)
+		}
+		if fmt.Sprint(kinds) != "[opened alert_attached alert_attached alert_resolved]" {
+			t.Fatalf("timeline %v", kinds)
+		}
+		if !strings.Contains(string(tl[1].Data), fmt.Sprintf(`"alert_id":%d`, res[0].AlertID)) {
+			t.Fatalf("attached entry data %s, want alert %d", tl[1].Data, res[0].AlertID)
+		}
+		// Resolving Y resolves the first incident; Z then opens a second one, which
+		// resolves within the same batch — every entry in order.
+		res, err = w.Submit(ctx, []alert.Event{ev(web, alert.Resolve, "Y", "", ""), ev(web, alert.Trigger, "Z", alert.Critical, "z"), ev(web, alert.Resolve, "Z", "", "")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, _ := incs.Get(ctx, res[0].IncidentID)
+		second, _ := incs.Get(ctx, res[1].IncidentID)
+		if first.Status != incident.Resolved || second.ID == first.ID || second.Status != incident.Resolved || second.Level != "P1" || res[2].AlertID != res[1].AlertID {
+			t.Fatalf("after batch: %+v\n%+v\n%+v", res, first, second)
+		}
+		for _, c := range []struct {
+			id   int64
+			from int
+			want string
+		}{{first.ID, 4, "[alert_resolved status_changed]"}, {second.ID, 0, "[opened alert_attached alert_resolved status_changed]"}} {
+			tl, _ := incs.Timeline(ctx, c.id, 0)
+			kinds = kinds[:0]
+			for _, e := range tl[c.from:] {
+				kinds = append(kinds, e.Kind)
+			}
+			if fmt.Sprint(kinds) != c.want {
+				t.Fatalf("incident %d timeline %v, want %s", c.id, kinds, c.want)
+			}
+		}
+	})
 }

@@ -34,7 +34,14 @@ fb_start_pg() {
   # temp dir. Done here, after fb_deps, since installing postgresql creates the user.
   if [ "$(id -u)" = 0 ]; then chown postgres: "$FB_TMP" || return 1; fi
   FB_PG_DIR=$FB_TMP/pg
-  url=$(bash "$FB_ROOT/scripts/pg.sh" start "$FB_PG_DIR" "$port") || { FB_PG_DIR=""; return 1; }
+  # A port can be taken by something else on the machine: try the next few.
+  local try
+  for try in 0 1 2 3 4; do
+    if url=$(bash "$FB_ROOT/scripts/pg.sh" start "$FB_PG_DIR" "$((port + try))"); then break; fi
+    url=""
+    echo "postgres: port $((port + try)) unusable, trying $((port + try + 1))" >&2
+  done
+  [ -n "$url" ] || { FB_PG_DIR=""; return 1; }
   export FIREBREAK_TEST_DATABASE_URL=$url
   echo "postgres: $url ($FB_PG_DIR, $((SECONDS - t0))s)"
 }

@@ -11,7 +11,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Message is one notification about an incident, already in the recipient's language.
@@ -49,6 +52,49 @@ func Words(lang string) (ack, resolve, open string) {
 		return "确认", "解决", "查看事故"
 	}
 	return "Acknowledge", "Resolve", "Open incident"
+}
+
+// CheckURL reports what is wrong with a delivery URL, which must be an absolute
+// http(s) URL; channels prefix the error with their kind and field.
+func CheckURL(raw string) error {
+	if strings.TrimSpace(raw) == "" {
+		return errors.New("required")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("must be an absolute http(s) URL")
+	}
+	return nil
+}
+
+// OneLine collapses s to one line of single spaces.
+func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// Truncate cuts s to at most max bytes on a rune boundary, ending in "…".
+func Truncate(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// LinkURL returns u trimmed if it is an http(s) URL, else "".
+func LinkURL(u string) string {
+	u = strings.TrimSpace(u)
+	p, err := url.Parse(u)
+	if u == "" || err != nil || (p.Scheme != "http" && p.Scheme != "https") {
+		return ""
+	}
+	return u
+}
+
+// MarkdownLinkURL is LinkURL made safe as a markdown link target.
+func MarkdownLinkURL(u string) string {
+	return strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29").Replace(LinkURL(u))
 }
 
 // DefaultClient is used by channels given no client: bounded, no redirects followed.

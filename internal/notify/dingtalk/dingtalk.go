@@ -33,7 +33,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/firebreak/firebreak/internal/notify"
 )
@@ -63,12 +62,8 @@ func New(webhookURL, secret string, client *http.Client) (*Channel, error) {
 }
 
 func (c *Channel) validate() error {
-	if strings.TrimSpace(c.URL) == "" {
-		return errors.New("dingtalk: URL is required")
-	}
-	u, err := url.Parse(c.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return errors.New("dingtalk: URL must be an http(s) URL")
+	if err := notify.CheckURL(c.URL); err != nil {
+		return fmt.Errorf("%s: URL: %w", Kind, err)
 	}
 	return nil
 }
@@ -171,8 +166,8 @@ func Sign(timestamp, secret string) string {
 }
 
 func title(m notify.Message) string {
-	t := strings.TrimSpace(m.Level + " " + oneLine(m.Title))
-	return truncate(t, 200)
+	t := strings.TrimSpace(m.Level + " " + notify.OneLine(m.Title))
+	return notify.Truncate(t, 200)
 }
 
 // Text renders the markdown text of m, with an @phone for each mention.
@@ -184,16 +179,16 @@ func Text(m notify.Message, phones []string) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "#### %s %s\n\n", emoji(m.Level), escape(badge(m)))
-	fmt.Fprintf(&b, "**%s**\n\n", escape(oneLine(m.Title)))
+	fmt.Fprintf(&b, "**%s**\n\n", escape(notify.OneLine(m.Title)))
 	if m.Status != "" {
-		fmt.Fprintf(&b, "%s: %s\n\n", statusL, escape(oneLine(m.Status)))
+		fmt.Fprintf(&b, "%s: %s\n\n", statusL, escape(notify.OneLine(m.Status)))
 	}
 	if m.Service != "" {
-		fmt.Fprintf(&b, "%s: %s\n\n", serviceL, escape(oneLine(m.Service)))
+		fmt.Fprintf(&b, "%s: %s\n\n", serviceL, escape(notify.OneLine(m.Service)))
 	}
 	if body := strings.TrimSpace(m.Body); body != "" {
 		var lines []string
-		for _, l := range strings.Split(truncate(body, maxBody), "\n") {
+		for _, l := range strings.Split(notify.Truncate(body, maxBody), "\n") {
 			if l = strings.TrimSpace(l); l != "" {
 				lines = append(lines, "> "+escape(l))
 			}
@@ -203,7 +198,7 @@ func Text(m notify.Message, phones []string) string {
 	}
 	var links []string
 	for _, l := range [][2]string{{ack, m.AckURL}, {resolve, m.ResolveURL}, {open, m.URL}} {
-		if u := linkURL(l[1]); u != "" {
+		if u := notify.MarkdownLinkURL(l[1]); u != "" {
 			links = append(links, "["+l[0]+"]("+u+")")
 		}
 	}
@@ -229,7 +224,7 @@ func badge(m notify.Message) string {
 		parts = append(parts, m.Level)
 	}
 	if m.LevelName != "" {
-		parts = append(parts, oneLine(m.LevelName))
+		parts = append(parts, notify.OneLine(m.LevelName))
 	}
 	return strings.Join(parts, " · ")
 }
@@ -269,30 +264,3 @@ var escaper = strings.NewReplacer(
 // escape neutralises markdown and inline HTML in user text. ('@' needs no
 // care: DingTalk only mentions numbers listed in atMobiles.)
 func escape(s string) string { return escaper.Replace(s) }
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
-
-// linkURL returns u made safe for a markdown link target, or "" if u is not
-// an http(s) URL.
-func linkURL(u string) string {
-	u = strings.TrimSpace(u)
-	p, err := url.Parse(u)
-	if u == "" || err != nil || (p.Scheme != "http" && p.Scheme != "https") {
-		return ""
-	}
-	return strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29").Replace(u)
-}
-
-// truncate cuts s to at most max bytes on a rune boundary, ending in "…".
-func truncate(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	cut := max - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}

@@ -26,14 +26,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/firebreak/firebreak/internal/notify"
 )
@@ -63,12 +60,8 @@ func New(webhookURL, secret string, client *http.Client) (*Channel, error) {
 }
 
 func (c *Channel) validate() error {
-	if strings.TrimSpace(c.URL) == "" {
-		return errors.New("feishu: URL is required")
-	}
-	u, err := url.Parse(c.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return errors.New("feishu: URL must be an http(s) URL")
+	if err := notify.CheckURL(c.URL); err != nil {
+		return fmt.Errorf("%s: URL: %w", Kind, err)
 	}
 	return nil
 }
@@ -188,16 +181,16 @@ func BuildCard(m notify.Message) Card {
 	if m.Lang == "zh" {
 		statusL, serviceL = "状态", "服务"
 	}
-	title := oneLine(m.Title)
+	title := notify.OneLine(m.Title)
 	if b := badge(m); b != "" {
 		title = "[" + b + "] " + title
 	}
 	var md []string
 	if m.Status != "" {
-		md = append(md, "**"+statusL+":** "+escape(oneLine(m.Status)))
+		md = append(md, "**"+statusL+":** "+escape(notify.OneLine(m.Status)))
 	}
 	if m.Service != "" {
-		md = append(md, "**"+serviceL+":** "+escape(oneLine(m.Service)))
+		md = append(md, "**"+serviceL+":** "+escape(notify.OneLine(m.Service)))
 	}
 	if body := strings.TrimSpace(m.Body); body != "" {
 		md = append(md, "", escapeLimit(body, maxBody))
@@ -205,7 +198,7 @@ func BuildCard(m notify.Message) Card {
 	card := Card{
 		Config: CardConfig{WideScreenMode: true},
 		Header: Header{
-			Title:    Text{Tag: "plain_text", Content: truncate(title, 500)},
+			Title:    Text{Tag: "plain_text", Content: notify.Truncate(title, 500)},
 			Template: template(m.Level),
 		},
 	}
@@ -218,7 +211,7 @@ func BuildCard(m notify.Message) Card {
 		{resolve, m.ResolveURL, "default"},
 		{open, m.URL, "default"},
 	} {
-		if u := linkURL(l.url); u != "" {
+		if u := notify.LinkURL(l.url); u != "" {
 			buttons = append(buttons, Button{Tag: "button", Text: Text{Tag: "plain_text", Content: l.text}, Type: l.typ, URL: u})
 		}
 	}
@@ -249,7 +242,7 @@ func badge(m notify.Message) string {
 		parts = append(parts, m.Level)
 	}
 	if m.LevelName != "" {
-		parts = append(parts, oneLine(m.LevelName))
+		parts = append(parts, notify.OneLine(m.LevelName))
 	}
 	return strings.Join(parts, " · ")
 }
@@ -281,28 +274,4 @@ func escapeLimit(s string, max int) string {
 		b.WriteString(e)
 	}
 	return b.String() + "…"
-}
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// linkURL returns u if it is an http(s) URL, else "".
-func linkURL(u string) string {
-	u = strings.TrimSpace(u)
-	p, err := url.Parse(u)
-	if u == "" || err != nil || (p.Scheme != "http" && p.Scheme != "https") {
-		return ""
-	}
-	return u
-}
-
-// truncate cuts s to at most max bytes on a rune boundary, ending in "…".
-func truncate(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	cut := max - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }

@@ -5,10 +5,8 @@ package slack
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -33,15 +31,8 @@ var _ notify.Channel = (*Channel)(nil)
 
 // New validates cfg and returns a channel.
 func New(cfg Config) (*Channel, error) {
-	if cfg.WebhookURL == "" {
-		return nil, errors.New("slack: webhook_url: required")
-	}
-	u, err := url.Parse(cfg.WebhookURL)
-	if err != nil {
-		return nil, fmt.Errorf("slack: webhook_url: %w", err)
-	}
-	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("slack: webhook_url: must be an absolute http(s) URL")
+	if err := notify.CheckURL(cfg.WebhookURL); err != nil {
+		return nil, fmt.Errorf("%s: webhook_url: %w", "slack", err)
 	}
 	return &Channel{url: cfg.WebhookURL, client: cfg.Client}, nil
 }
@@ -104,7 +95,7 @@ func Payload(m notify.Message) any {
 		fallback += " (" + Escape(m.Status) + ")"
 	}
 
-	blocks := []block{{Type: "header", Text: &text{Type: "plain_text", Text: truncate(oneLine(head), maxHeader), Emoji: true}}}
+	blocks := []block{{Type: "header", Text: &text{Type: "plain_text", Text: truncate(notify.OneLine(head), maxHeader), Emoji: true}}}
 
 	var ctx []string
 	if m.LevelName != "" {
@@ -143,10 +134,6 @@ func Payload(m notify.Message) any {
 // characters (&, <, >), so user text cannot form links or mentions.
 func Escape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }
 
 // truncate cuts s to at most n characters, marking the cut with "…".

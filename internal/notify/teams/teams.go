@@ -7,10 +7,8 @@ package teams
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/firebreak/firebreak/internal/notify"
@@ -34,15 +32,8 @@ var _ notify.Channel = (*Channel)(nil)
 
 // New validates cfg and returns a channel.
 func New(cfg Config) (*Channel, error) {
-	if cfg.WebhookURL == "" {
-		return nil, errors.New("teams: webhook_url: required")
-	}
-	u, err := url.Parse(cfg.WebhookURL)
-	if err != nil {
-		return nil, fmt.Errorf("teams: webhook_url: %w", err)
-	}
-	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, errors.New("teams: webhook_url: must be an absolute http(s) URL")
+	if err := notify.CheckURL(cfg.WebhookURL); err != nil {
+		return nil, fmt.Errorf("%s: webhook_url: %w", "teams", err)
 	}
 	return &Channel{url: cfg.WebhookURL, client: cfg.Client}, nil
 }

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -65,7 +64,7 @@ var _ notify.Channel = (*Channel)(nil)
 
 // New validates cfg and returns a channel.
 func New(cfg Config) (*Channel, error) {
-	if err := checkURL(cfg.URL); err != nil {
+	if err := notify.CheckURL(cfg.URL); err != nil {
 		return nil, fmt.Errorf("webhook: url: %w", err)
 	}
 	if len(cfg.Secret) < MinSecretLen {
@@ -82,23 +81,6 @@ func New(cfg Config) (*Channel, error) {
 		now = time.Now
 	}
 	return &Channel{url: cfg.URL, secret: []byte(cfg.Secret), header: cfg.Header.Clone(), client: cfg.Client, now: now}, nil
-}
-
-func checkURL(raw string) error {
-	if raw == "" {
-		return errors.New("required")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return err
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("scheme must be http or https, not %q", u.Scheme)
-	}
-	if u.Host == "" {
-		return errors.New("missing host")
-	}
-	return nil
 }
 
 // Kind returns "webhook".

@@ -28,13 +28,10 @@ package wecom
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/firebreak/firebreak/internal/notify"
 )
@@ -67,12 +64,8 @@ func New(webhookURL, secret string, client *http.Client) (*Channel, error) {
 }
 
 func (c *Channel) validate() error {
-	if strings.TrimSpace(c.URL) == "" {
-		return errors.New("wecom: URL is required")
-	}
-	u, err := url.Parse(c.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return errors.New("wecom: URL must be an http(s) URL")
+	if err := notify.CheckURL(c.URL); err != nil {
+		return fmt.Errorf("%s: URL: %w", Kind, err)
 	}
 	return nil
 }
@@ -128,7 +121,7 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) (bool, error) {
 	}
 	var tm textMsg
 	tm.MsgType = "text"
-	tm.Text.Content = truncate(mentionText(m), MaxText)
+	tm.Text.Content = notify.Truncate(mentionText(m), MaxText)
 	tm.Text.MentionedMobileList = phones
 	if retry, err := c.post(ctx, tm); err != nil {
 		return retry, fmt.Errorf("mention message: %w", err)
@@ -167,16 +160,16 @@ func Markdown(m notify.Message) string {
 	if b := badge(m); b != "" {
 		fmt.Fprintf(&head, "<font color=\"%s\">**%s**</font> ", color, escapeLimit(b, 200))
 	}
-	fmt.Fprintf(&head, "**%s**", escapeLimit(oneLine(m.Title), 1000))
+	fmt.Fprintf(&head, "**%s**", escapeLimit(notify.OneLine(m.Title), 1000))
 	if m.Status != "" {
-		fmt.Fprintf(&head, "\n> %s: <font color=\"comment\">%s</font>", statusL, escapeLimit(oneLine(m.Status), 200))
+		fmt.Fprintf(&head, "\n> %s: <font color=\"comment\">%s</font>", statusL, escapeLimit(notify.OneLine(m.Status), 200))
 	}
 	if m.Service != "" {
-		fmt.Fprintf(&head, "\n> %s: <font color=\"comment\">%s</font>", serviceL, escapeLimit(oneLine(m.Service), 200))
+		fmt.Fprintf(&head, "\n> %s: <font color=\"comment\">%s</font>", serviceL, escapeLimit(notify.OneLine(m.Service), 200))
 	}
 	var links []string
 	for _, l := range [][2]string{{ack, m.AckURL}, {resolve, m.ResolveURL}, {open, m.URL}} {
-		if u := linkURL(l[1]); u != "" {
+		if u := notify.MarkdownLinkURL(l[1]); u != "" {
 			links = append(links, "["+l[0]+"]("+u+")")
 		}
 	}
@@ -191,15 +184,15 @@ func Markdown(m notify.Message) string {
 		}
 	}
 	// Only pathological titles or URLs can still overflow here.
-	return truncate(out+tail, MaxMarkdown)
+	return notify.Truncate(out+tail, MaxMarkdown)
 }
 
 func mentionText(m notify.Message) string {
-	s := oneLine(m.Title)
+	s := notify.OneLine(m.Title)
 	if m.Level != "" {
 		s = "[" + m.Level + "] " + s
 	}
-	if u := linkURL(m.URL); u != "" {
+	if u := notify.MarkdownLinkURL(m.URL); u != "" {
 		s += "\n" + u
 	}
 	return s
@@ -211,7 +204,7 @@ func badge(m notify.Message) string {
 		parts = append(parts, m.Level)
 	}
 	if m.LevelName != "" {
-		parts = append(parts, oneLine(m.LevelName))
+		parts = append(parts, notify.OneLine(m.LevelName))
 	}
 	return strings.Join(parts, " · ")
 }
@@ -255,29 +248,4 @@ func escapeLimit(s string, max int) string {
 		b.WriteString(e)
 	}
 	return b.String() + "…"
-}
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// linkURL returns u made safe for a markdown link target, or "" if u is not
-// an http(s) URL.
-func linkURL(u string) string {
-	u = strings.TrimSpace(u)
-	p, err := url.Parse(u)
-	if u == "" || err != nil || (p.Scheme != "http" && p.Scheme != "https") {
-		return ""
-	}
-	return strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29").Replace(u)
-}
-
-// truncate cuts s to at most max bytes on a rune boundary, ending in "…".
-func truncate(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	cut := max - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }

@@ -1,8 +1,12 @@
 package escalation
 
 import (
+	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/firebreak/firebreak/internal/plan"
 )
@@ -94,4 +98,88 @@ func Sets(p *plan.Plan) (people, schedules, contacts map[string]bool) {
 		contacts[x.ID] = true
 	}
 	return
+}
+
+// SyncPlan makes the plan's policies inside tx: one per level that pages
+// someone, with slug PlanSlug(level) and source "plan". People, schedules and
+// contacts must already be stored (users, schedules, channels); plan contacts
+// that could not become a channel (no e-mail) are left out of the steps.
+// Plan policies of levels that no longer page are deleted; policies made by
+// people are never touched, and a slug clash with one is an error.
+func SyncPlan(ctx context.Context, tx *sql.Tx, p *plan.Plan, now time.Time) error {
+	people, schedules, contacts := Sets(p)
+	keep := map[string]bool{}
+	for _, lv := range p.Levels {
+		pol, err := FromPlan(p.Escalation, lv, people, schedules, contacts)
+		if err != nil {
+			return err
+		}
+		if len(pol.Steps) == 0 {
+			continue
+		}
+		in := Input{
+			Slug:        PlanSlug(lv.ID),
+			Name:        "Plan: " + lv.ID,
+			Description: "Made from the emergency plan's escalation and level " + lv.ID + "'s page list; change the plan to change it.",
+			Repeat:      pol.Repeat,
+			Source:      "plan",
+		}
+		for _, st := range pol.Steps {
+			var ts []Target
+			for _, t := range st.Targets {
+				if t.Kind == KindContact {
+					t.Kind = KindChannel
+				}
+				ok, err := TargetExists(ctx, tx, t)
+				if err != nil {
+					return err
+				}
+				if ok {
+					ts = append(ts, t)
+				}
+			}
+			if len(ts) > 0 {
+				in.Steps = append(in.Steps, StepRecord{After: Duration(st.After), Targets: ts})
+			}
+		}
+		if len(in.Steps) == 0 {
+			continue
+		}
+		keep[in.Slug] = true
+		old, err := BySlug(ctx, tx, in.Slug)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			_, err = Put(ctx, tx, 0, in, now)
+		case err == nil && old.Source != "plan":
+			return fmt.Errorf("escalation policy %q was made by a person; rename it so the plan can use that name", in.Slug)
+		case err == nil:
+			_, err = Put(ctx, tx, old.ID, in, now)
+		}
+		if err != nil {
+			return fmt.Errorf("plan escalation for level %s: %w", lv.ID, err)
+		}
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, slug FROM escalation_policies WHERE source = 'plan'`)
+	if err != nil {
+		return err
+	}
+	var drop []int64
+	for rows.Next() {
+		var id int64
+		var slug string
+		if err := rows.Scan(&id, &slug); err != nil {
+			rows.Close()
+			return err
+		}
+		if !keep[slug] {
+			drop = append(drop, id)
+		}
+	}
+	rows.Close()
+	for _, id := range drop {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM escalation_policies WHERE id = $1`, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -52,6 +52,20 @@ func Insert(ctx context.Context, tx Querier, inc *Incident) error {
 	if err != nil {
 		return fmt.Errorf("insert incident: %w", err)
 	}
+	// The engine pages for it: escalation state starts now, in the same transaction.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO escalations (incident_id, level, next_at, updated_at) VALUES ($1, $2, $3, $3)`,
+		inc.ID, inc.Level, ms(inc.CreatedAt)); err != nil {
+		return fmt.Errorf("start escalation: %w", err)
+	}
+	return nil
+}
+
+// Reconsider asks the engine to look at an incident's escalation again at at
+// (after an acknowledgement, a resolution, a level change, "escalate now").
+func Reconsider(ctx context.Context, tx Querier, id int64, at time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE escalations SET next_at = $1, updated_at = $1 WHERE incident_id = $2`, ms(at), id); err != nil {
+		return fmt.Errorf("reconsider escalation: %w", err)
+	}
 	return nil
 }
 
@@ -93,6 +107,9 @@ func SetStatus(ctx context.Context, tx Querier, inc *Incident, to Status, actor 
 		string(to), ms(at), ms(inc.AcknowledgedAt), ms(inc.ResolvedAt), ms(inc.ClosedAt), inc.ID)
 	if err != nil {
 		return fmt.Errorf("update incident status: %w", err)
+	}
+	if err := Reconsider(ctx, tx, inc.ID, at); err != nil {
+		return err
 	}
 	data, _ := json.Marshal(map[string]string{"from": string(from), "to": string(to)})
 	return Append(ctx, tx, &Entry{IncidentID: inc.ID, At: at, Kind: KindStatusChanged, ActorID: actor.ID, Actor: actor.Name, Body: note, Data: data})
@@ -390,6 +407,9 @@ func SetLevel(ctx context.Context, tx Querier, inc *Incident, level string, acto
 	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET level=$1, updated_at=$2 WHERE id=$3`, level, ms(at), inc.ID); err != nil {
 		return fmt.Errorf("update level: %w", err)
 	}
+	if err := Reconsider(ctx, tx, inc.ID, at); err != nil {
+		return err
+	}
 	data, _ := json.Marshal(map[string]string{"from": from, "to": level})
 	return Append(ctx, tx, &Entry{IncidentID: inc.ID, At: at, Kind: KindLevelChanged, ActorID: actor.ID, Actor: actor.Name, Body: reason, Data: data})
 }
@@ -425,4 +445,24 @@ func nullID(id int64) any {
 		return nil
 	}
 	return id
+}
+
+// KindAckExpired records that an acknowledgement timed out and paging restarted.
+const KindAckExpired = "ack_expired"
+
+// AckExpired puts an acknowledged incident back to triggered when nobody
+// resolved it within the escalation policy's acknowledgement timeout. It is
+// the one way back to triggered; people cannot choose it (CheckTransition).
+func AckExpired(ctx context.Context, tx Querier, inc *Incident, at time.Time) error {
+	switch inc.Status {
+	case Resolved, Closed, Triggered:
+		return nil
+	}
+	from := inc.Status
+	inc.Status, inc.UpdatedAt = Triggered, at
+	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET status=$1, updated_at=$2 WHERE id=$3`, string(Triggered), ms(at), inc.ID); err != nil {
+		return fmt.Errorf("re-trigger incident: %w", err)
+	}
+	data, _ := json.Marshal(map[string]string{"from": string(from), "to": string(Triggered)})
+	return Append(ctx, tx, &Entry{IncidentID: inc.ID, At: at, Kind: KindAckExpired, Data: data})
 }

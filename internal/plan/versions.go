@@ -111,21 +111,28 @@ func (c *Current) LevelForSeverity(sev string) string { return c.SeverityLevels[
 // that version's); otherwise it records a new version and replaces levels,
 // incident types, roles and the severity map, all in one transaction.
 // Incidents keep the level and type ids they have even if the new plan drops them.
-func Apply(ctx context.Context, db *store.DB, p *Plan, source []byte, appliedBy string, now time.Time) (versionID int64, changed bool, err error) {
+//
+// Each sync runs inside the same transaction after the tables are replaced, so
+// the parts of the plan other packages own (people, schedules, escalation
+// policies) change atomically with it.
+func Apply(ctx context.Context, db *store.DB, p *Plan, source []byte, appliedBy string, now time.Time, sync ...Syncer) (versionID int64, changed bool, err error) {
 	if err := p.Validate(); err != nil {
 		return 0, false, fmt.Errorf("apply plan: %w", err)
 	}
-	return apply(ctx, db, p, source, appliedBy, now, false)
+	return apply(ctx, db, p, source, appliedBy, now, false, sync)
 }
 
+// Syncer writes a part of the plan that another package owns, inside tx.
+type Syncer func(ctx context.Context, tx *sql.Tx, p *Plan, now time.Time) error
+
 // ApplyDefaultIfEmpty applies the default plan when none has been applied yet.
-func ApplyDefaultIfEmpty(ctx context.Context, db *store.DB, now time.Time) (applied bool, err error) {
+func ApplyDefaultIfEmpty(ctx context.Context, db *store.DB, now time.Time, sync ...Syncer) (applied bool, err error) {
 	p, src := Default()
-	_, applied, err = apply(ctx, db, p, src, "firebreak (default plan)", now, true)
+	_, applied, err = apply(ctx, db, p, src, "firebreak (default plan)", now, true, sync)
 	return applied, err
 }
 
-func apply(ctx context.Context, db *store.DB, p *Plan, source []byte, appliedBy string, now time.Time, onlyIfEmpty bool) (id int64, changed bool, err error) {
+func apply(ctx context.Context, db *store.DB, p *Plan, source []byte, appliedBy string, now time.Time, onlyIfEmpty bool, sync []Syncer) (id int64, changed bool, err error) {
 	sum := sha256.Sum256(source)
 	checksum := hex.EncodeToString(sum[:])
 	err = db.Tx(ctx, func(tx *sql.Tx) error {
@@ -177,6 +184,11 @@ func apply(ctx context.Context, db *store.DB, p *Plan, source []byte, appliedBy 
 		}
 		for sev, lv := range p.SeverityLevels() {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO severity_levels (severity, level) VALUES ($1, $2)`, sev, lv); err != nil {
+				return err
+			}
+		}
+		for _, fn := range sync {
+			if err := fn(ctx, tx, p, now); err != nil {
 				return err
 			}
 		}

@@ -14,8 +14,12 @@ import (
 
 	"github.com/firebreak/firebreak/internal/alert"
 	"github.com/firebreak/firebreak/internal/auth"
+	"github.com/firebreak/firebreak/internal/contact"
 	"github.com/firebreak/firebreak/internal/incident"
 	"github.com/firebreak/firebreak/internal/live"
+	"github.com/firebreak/firebreak/internal/notify/email"
+	"github.com/firebreak/firebreak/internal/notify/sms"
+	"github.com/firebreak/firebreak/internal/paging"
 	"github.com/firebreak/firebreak/internal/plan"
 	"github.com/firebreak/firebreak/internal/service"
 	"github.com/firebreak/firebreak/internal/store"
@@ -75,6 +79,11 @@ func FirstStart(ctx context.Context, db *store.DB, users *auth.Store, services *
 			fmt.Fprintf(out, "\nCreated user admin with the password from FIREBREAK_ADMIN_PASSWORD.\n")
 		}
 	}
+	// The plan's people, schedules and escalation policies (also for databases
+	// whose plan was applied before firebreak knew about them).
+	if err := paging.Sync(ctx, db, time.Now()); err != nil {
+		return err
+	}
 	all, err := services.List(ctx)
 	if err != nil {
 		return err
@@ -103,8 +112,28 @@ type Instance struct {
 	Handler http.Handler
 	Log     *slog.Logger
 
+	Engine  *paging.Engine
+
 	stopWriter context.CancelFunc
 	writer     *alert.Writer
+	stopEngine context.CancelFunc
+	engineDone chan struct{}
+}
+
+// deps are the delivery settings of c.
+func deps(c Config) (contact.Deps, paging.Options, error) {
+	d, err := c.Delivery()
+	if err != nil {
+		return contact.Deps{}, paging.Options{}, err
+	}
+	var dp contact.Deps
+	if c.SMTPHost != "" {
+		dp.SMTP = &email.Config{Host: c.SMTPHost, Port: d.SMTPPort, Username: c.SMTPUsername, Password: c.SMTPPassword, From: c.SMTPFrom, TLS: c.SMTPTLS}
+	}
+	if c.SMSAccountSID != "" {
+		dp.SMS = &sms.Config{BaseURL: c.SMSBaseURL, AccountSID: c.SMSAccountSID, AuthToken: c.SMSAuthToken, From: c.SMSFrom}
+	}
+	return dp, paging.Options{BaseURL: c.BaseURL, Timeout: d.Timeout, MaxAttempts: d.MaxAttempts, BackoffBase: d.Backoff}, nil
 }
 
 // New opens and migrates the database, prepares a first start (writing its notes to
@@ -126,21 +155,44 @@ func newWithEnv(ctx context.Context, c Config, log *slog.Logger, out io.Writer, 
 		db.Close()
 		return nil, err
 	}
+	dp, opts, err := deps(c)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	links, err := paging.LoadSigner(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	engine := &paging.Engine{DB: db, Deps: dp, Links: links, Log: log, Options: opts, Changed: hub.Publish, DatabaseURL: c.DatabaseURL}
+	incidents.Changed = func(ids ...int64) { hub.Publish(ids...); engine.Wake() }
 	writerCtx, stopWriter := context.WithCancel(context.Background())
-	writer := &alert.Writer{DB: db, Committed: func(ids []int64) { hub.Publish(ids...) }}
+	writer := &alert.Writer{DB: db, Committed: func(ids []int64) { hub.Publish(ids...); engine.Wake() }}
 	writer.Start(writerCtx)
+	engineCtx, stopEngine := context.WithCancel(context.Background())
+	engineDone := make(chan struct{})
+	go func() {
+		defer close(engineDone)
+		if err := engine.Run(engineCtx); err != nil {
+			log.Error("engine stopped", "err", err)
+		}
+	}()
 	srv := &web.Server{
 		DB: db, Auth: users, Incidents: incidents, Alerts: &alert.Store{DB: db}, Services: services,
 		Writer: writer, Live: hub, Metrics: web.NewMetrics(incidents), Log: log, BaseURL: c.BaseURL,
 		SecureCookies: strings.HasPrefix(c.BaseURL, "https://"),
 	}
-	return &Instance{Config: c, DB: db, Web: srv, Handler: srv.Handler(), Log: log, stopWriter: stopWriter, writer: writer}, nil
+	return &Instance{Config: c, DB: db, Web: srv, Handler: srv.Handler(), Log: log, Engine: engine,
+		stopWriter: stopWriter, writer: writer, stopEngine: stopEngine, engineDone: engineDone}, nil
 }
 
 // Close stops the writer (committing what it holds) and closes the database.
 func (in *Instance) Close() error {
 	in.stopWriter()
 	in.writer.Wait()
+	in.stopEngine()
+	<-in.engineDone
 	return in.DB.Close()
 }
 

@@ -442,12 +442,16 @@ func TestAPIIncidents(t *testing.T) {
 			e.fail(t, "POST", "/api/v1/incidents/999999/status", e.admin, map[string]any{"status": "resolved"}, 404, "")
 
 			// Everything is on the timeline, oldest first.
-			tl := e.timeline(t, inc.ID, "")
+			all := e.timeline(t, inc.ID, "")
 			var kinds []string
-			for i, en := range tl {
-				kinds = append(kinds, en.Kind)
-				if i > 0 && en.ID <= tl[i-1].ID {
-					t.Errorf("timeline not oldest first: %d after %d", en.ID, tl[i-1].ID)
+			var tl []apiEntry
+			for i, en := range all {
+				if i > 0 && en.ID <= all[i-1].ID {
+					t.Errorf("timeline not oldest first: %d after %d", en.ID, all[i-1].ID)
+				}
+				if !engineKind(en.Kind) { // paging entries depend on the engine's timing
+					kinds = append(kinds, en.Kind)
+					tl = append(tl, en)
 				}
 			}
 			want := []string{"declared", "status_changed", "status_changed", "level_changed", "status_changed", "status_changed"}
@@ -603,7 +607,12 @@ func TestAPIServicesUsersTokens(t *testing.T) {
 			e.fail(t, "POST", "/api/v1/users", e.admin, map[string]any{"username": "walt", "password": "long-enough-pw", "admin": true}, 400, "admin")
 			var users apiPage[struct{ Username string }]
 			e.call(t, "GET", "/api/v1/users", e.admin, nil, 200).decode(t, &users)
-			if len(users.Items) != 2 || users.Items[0].Username != "admin" || users.Items[1].Username != "vera" {
+			var names []string
+			for _, u := range users.Items {
+				names = append(names, u.Username)
+			}
+			// admin, vera, and the default plan's people.
+			if !slices.Contains(names, "admin") || !slices.Contains(names, "vera") || !slices.Contains(names, "ops1") || !slices.IsSorted(names) {
 				t.Errorf("users %+v", users.Items)
 			}
 			e.fail(t, "GET", "/api/v1/users", viewerToken, nil, 403, "")
@@ -783,4 +792,13 @@ func TestAPIServicesUsersTokens(t *testing.T) {
 			e.fail(t, "GET", "/api/v1/incidents/x/alerts", e.admin, nil, 400, "id")
 		})
 	})
+}
+
+// engineKind reports timeline kinds the paging engine writes.
+func engineKind(k string) bool {
+	switch k {
+	case "escalated", "notification", "escalation_policy", "escalate_now", "ack_expired":
+		return true
+	}
+	return false
 }

@@ -179,7 +179,25 @@ CREATE TABLE action_tokens_used (
     used_at BIGINT NOT NULL
 );
 
+-- Wake the engine leader, on whichever replica it runs, when paging work appears.
+-- NOTIFY is delivered at commit and repeated ones in a transaction collapse.
+-- +goose StatementBegin
+CREATE FUNCTION firebreak_wake_engine() RETURNS trigger AS $$
+BEGIN
+    PERFORM pg_notify('firebreak_engine', '');
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+-- +goose StatementEnd
+CREATE TRIGGER escalations_wake AFTER INSERT OR UPDATE ON escalations
+    FOR EACH STATEMENT EXECUTE FUNCTION firebreak_wake_engine();
+CREATE TRIGGER notifications_wake AFTER INSERT ON notifications
+    FOR EACH STATEMENT EXECUTE FUNCTION firebreak_wake_engine();
+
 -- +goose Down
+DROP TRIGGER notifications_wake ON notifications;
+DROP TRIGGER escalations_wake ON escalations;
+DROP FUNCTION firebreak_wake_engine();
 DROP TABLE action_tokens_used;
 DROP TABLE notifications;
 DROP TABLE escalations;

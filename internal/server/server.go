@@ -15,10 +15,12 @@ import (
 	"github.com/firebreak/firebreak/internal/alert"
 	"github.com/firebreak/firebreak/internal/auth"
 	"github.com/firebreak/firebreak/internal/contact"
+	"github.com/firebreak/firebreak/internal/escalation"
 	"github.com/firebreak/firebreak/internal/incident"
 	"github.com/firebreak/firebreak/internal/live"
 	"github.com/firebreak/firebreak/internal/notify/email"
 	"github.com/firebreak/firebreak/internal/notify/sms"
+	"github.com/firebreak/firebreak/internal/oncall"
 	"github.com/firebreak/firebreak/internal/paging"
 	"github.com/firebreak/firebreak/internal/plan"
 	"github.com/firebreak/firebreak/internal/service"
@@ -181,6 +183,8 @@ func newWithEnv(ctx context.Context, c Config, log *slog.Logger, out io.Writer, 
 	srv := &web.Server{
 		DB: db, Auth: users, Incidents: incidents, Alerts: &alert.Store{DB: db}, Services: services,
 		Writer: writer, Live: hub, Metrics: web.NewMetrics(incidents), Log: log, BaseURL: c.BaseURL,
+		Contacts: &contact.Store{DB: db}, OnCall: &oncall.Store{DB: db}, Policies: &escalation.Store{DB: db},
+		Engine: engine, Links: links,
 		SecureCookies: strings.HasPrefix(c.BaseURL, "https://"),
 	}
 	return &Instance{Config: c, DB: db, Web: srv, Handler: srv.Handler(), Log: log, Engine: engine,

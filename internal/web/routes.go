@@ -45,6 +45,11 @@ func (s *Server) register() {
 	s.handle("POST /api/v1/tokens", Viewer, s.apiCreateToken)
 	s.handle("DELETE /api/v1/tokens/{id}", Viewer, s.apiRevokeToken)
 
+	// On-call: people, contact methods, teams, schedules, escalation policies (routes_oncall.go).
+	s.registerOnCall()
+	// Paging: one-click action links, escalate now, reassign, the notification log (routes_paging.go).
+	s.registerPaging()
+
 	// Browser UI.
 	s.registerUI()
 }

@@ -12,8 +12,12 @@ import (
 
 	"github.com/firebreak/firebreak/internal/alert"
 	"github.com/firebreak/firebreak/internal/auth"
+	"github.com/firebreak/firebreak/internal/contact"
+	"github.com/firebreak/firebreak/internal/escalation"
 	"github.com/firebreak/firebreak/internal/incident"
 	"github.com/firebreak/firebreak/internal/live"
+	"github.com/firebreak/firebreak/internal/oncall"
+	"github.com/firebreak/firebreak/internal/paging"
 	"github.com/firebreak/firebreak/internal/service"
 	"github.com/firebreak/firebreak/internal/store"
 )
@@ -48,6 +52,12 @@ type Server struct {
 	Writer    *alert.Writer
 	Live      *live.Hub
 	Metrics   *Metrics
+	// On-call and paging.
+	Contacts *contact.Store
+	OnCall   *oncall.Store
+	Policies *escalation.Store
+	Engine   *paging.Engine // wakes the engine; nil in tests without one
+	Links    *paging.Signer // one-click action links
 	Log       *slog.Logger
 	// BaseURL is how users reach this server (for integration URLs shown in the UI).
 	BaseURL string

@@ -323,7 +323,9 @@ func TestOverridesViaStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		id := r.ID
-		h := func(days, hours int) time.Time { return t0.Add(time.Duration(days)*day + time.Duration(hours)*time.Hour) }
+		h := func(days, hours int) time.Time {
+			return t0.Add(time.Duration(days)*day + time.Duration(hours)*time.Hour)
+		}
 		f.wantOnCall(id, h(0, 1), "alice")
 		f.wantOnCall(id, h(1, 1), "bob")
 		f.wantOnCall(id, h(2, 1), "carol")

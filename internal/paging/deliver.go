@@ -385,21 +385,27 @@ func (e *Engine) entry(ctx context.Context, tx *sql.Tx, incidentID int64, data a
 }
 
 // fallback queues the person's next verified method not yet tried for the
-// same step; it returns a description of it, or "" when none is left.
+// same step (a method whose own rule would page later is brought forward);
+// it returns a description of it, or "" when none is left.
 func (e *Engine) fallback(ctx context.Context, tx *sql.Tx, j job, now time.Time) (string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT COALESCE(contact_method_id, 0) FROM notifications WHERE incident_id = $1 AND step_key = $2 AND user_id = $3`,
-		j.IncidentID, j.StepKey, j.UserID)
+	rows, err := tx.QueryContext(ctx, `SELECT COALESCE(contact_method_id, 0), id, state FROM notifications
+		WHERE incident_id = $1 AND step_key = $2 AND user_id = $3`, j.IncidentID, j.StepKey, j.UserID)
 	if err != nil {
 		return "", err
 	}
-	tried := map[int64]bool{}
+	type row struct {
+		id    int64
+		state string
+	}
+	tried := map[int64]row{}
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var mid int64
+		var r row
+		if err := rows.Scan(&mid, &r.id, &r.state); err != nil {
 			rows.Close()
 			return "", err
 		}
-		tried[id] = true
+		tried[mid] = r
 	}
 	rows.Close()
 	methods, err := e.contacts().MethodsFor(ctx, tx, j.UserID)
@@ -407,12 +413,22 @@ func (e *Engine) fallback(ctx context.Context, tx *sql.Tx, j job, now time.Time)
 		return "", err
 	}
 	for _, m := range methods {
-		if tried[m.ID] {
+		r, seen := tried[m.ID]
+		switch {
+		case m.ID == j.MethodID:
 			continue
-		}
-		k := fmt.Sprintf("i%d:%s:u%d:m%d", j.IncidentID, j.StepKey, j.UserID, m.ID)
-		if err := insertNotification(ctx, tx, k, j.IncidentID, j.UserID, m.ID, 0, m.Kind, j.StepKey, now, now, j.ID); err != nil {
-			return "", err
+		case !seen:
+			k := fmt.Sprintf("i%d:%s:u%d:m%d", j.IncidentID, j.StepKey, j.UserID, m.ID)
+			if err := insertNotification(ctx, tx, k, j.IncidentID, j.UserID, m.ID, 0, m.Kind, j.StepKey, now, now, j.ID); err != nil {
+				return "", err
+			}
+		case r.state == StatePending:
+			if _, err := tx.ExecContext(ctx, `UPDATE notifications SET next_attempt_at = $1, fallback_of = $2 WHERE id = $3 AND state = 'pending' AND next_attempt_at > $1`,
+				ms(now), j.ID, r.id); err != nil {
+				return "", err
+			}
+		default:
+			continue // tried already, or on its way
 		}
 		return dest{method: &m}.describe(), nil
 	}
@@ -444,18 +460,31 @@ func (e *Engine) message(ctx context.Context, g []job, incs []incident.Incident,
 	} else if d.channel != nil {
 		m.MentionPhones = e.pagedPhones(ctx, g[0])
 	}
-	if len(g) == 1 {
+	// Several pages of one incident (overdue steps) say it once.
+	var distinct []incident.Incident
+	seen := map[int64]bool{}
+	for _, x := range incs {
+		if !seen[x.ID] {
+			seen[x.ID] = true
+			distinct = append(distinct, x)
+		}
+	}
+	incs = distinct
+	if len(incs) == 1 {
 		m.Body = e.alertSummary(ctx, inc.ID, d.lang)
+		if len(g) > 1 {
+			m.IdempotencyKey = "bundle:" + g[0].Key
+		}
 		return m, nil
 	}
 	// A bundle: the first incident leads, every one is listed with its links.
 	var b strings.Builder
 	if d.lang == "zh" {
-		fmt.Fprintf(&b, "%d 个事故需要处理：\n", len(g))
-		m.Title = fmt.Sprintf("%d 个事故：%s 等", len(g), inc.Title)
+		fmt.Fprintf(&b, "%d 个事故需要处理：\n", len(incs))
+		m.Title = fmt.Sprintf("%d 个事故：%s 等", len(incs), inc.Title)
 	} else {
-		fmt.Fprintf(&b, "%d incidents need you:\n", len(g))
-		m.Title = fmt.Sprintf("%d incidents: %s and more", len(g), inc.Title)
+		fmt.Fprintf(&b, "%d incidents need you:\n", len(incs))
+		m.Title = fmt.Sprintf("%d incidents: %s and more", len(incs), inc.Title)
 	}
 	ack, _, _ := notify.Words(d.lang)
 	for _, x := range incs {

@@ -287,7 +287,9 @@ func (s *Store) Delete(ctx context.Context, id int64) error {
 }
 
 // Get returns one policy.
-func (s *Store) Get(ctx context.Context, id int64) (Record, error) { return get(ctx, s.DB.R, `id = $1`, id) }
+func (s *Store) Get(ctx context.Context, id int64) (Record, error) {
+	return get(ctx, s.DB.R, `id = $1`, id)
+}
 
 // BySlug returns one policy by its slug.
 func BySlug(ctx context.Context, q Querier, slug string) (Record, error) {
@@ -295,7 +297,9 @@ func BySlug(ctx context.Context, q Querier, slug string) (Record, error) {
 }
 
 // ByID returns one policy inside q.
-func ByID(ctx context.Context, q Querier, id int64) (Record, error) { return get(ctx, q, `id = $1`, id) }
+func ByID(ctx context.Context, q Querier, id int64) (Record, error) {
+	return get(ctx, q, `id = $1`, id)
+}
 
 // List returns every policy by slug.
 func (s *Store) List(ctx context.Context) ([]Record, error) {

@@ -114,7 +114,7 @@ type Instance struct {
 	Handler http.Handler
 	Log     *slog.Logger
 
-	Engine  *paging.Engine
+	Engine *paging.Engine
 
 	stopWriter context.CancelFunc
 	writer     *alert.Writer

@@ -58,7 +58,7 @@ type Server struct {
 	Policies *escalation.Store
 	Engine   *paging.Engine // wakes the engine; nil in tests without one
 	Links    *paging.Signer // one-click action links
-	Log       *slog.Logger
+	Log      *slog.Logger
 	// BaseURL is how users reach this server (for integration URLs shown in the UI).
 	BaseURL string
 	// SecureCookies marks session cookies Secure (set when served over HTTPS).

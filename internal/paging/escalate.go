@@ -21,6 +21,7 @@ const (
 	KindEscalated    = "escalated"    // a step paged its targets
 	KindNotification = "notification" // one delivery attempt
 	KindPolicy       = "escalation_policy"
+	KindEscalateNow  = "escalate_now" // someone asked for the next step now
 )
 
 // saved is the escalation state stored per incident.
@@ -184,6 +185,7 @@ func (e *Engine) policyFor(ctx context.Context, tx *sql.Tx, inc incident.Inciden
 
 // pageData is the timeline record of one step.
 type pageData struct {
+	Key      string   `json:"key"` // c{cycle}s{step}, or m{n} for a manual page
 	Step     string   `json:"step"`
 	Targets  []string `json:"targets"`
 	Users    []string `json:"users,omitempty"`
@@ -198,7 +200,7 @@ func (e *Engine) page(ctx context.Context, tx *sql.Tx, inc incident.Incident, ta
 	var users []int64
 	var chans []contact.Chan
 	seenU, seenC := map[int64]bool{}, map[int64]bool{}
-	d := pageData{Step: label}
+	d := pageData{Key: key, Step: label}
 	addUser := func(id int64) {
 		if !seenU[id] {
 			seenU[id] = true
@@ -345,7 +347,7 @@ func EscalateNow(ctx context.Context, tx *sql.Tx, inc incident.Incident, actor i
 	if _, err := tx.ExecContext(ctx, `UPDATE escalations SET state = $1, next_at = $2, updated_at = $2 WHERE incident_id = $3`, string(b), ms(now), inc.ID); err != nil {
 		return err
 	}
-	return incident.Append(ctx, tx, &incident.Entry{IncidentID: inc.ID, At: now, Kind: "escalate_now", ActorID: actor.ID, Actor: actor.Name})
+	return incident.Append(ctx, tx, &incident.Entry{IncidentID: inc.ID, At: now, Kind: KindEscalateNow, ActorID: actor.ID, Actor: actor.Name})
 }
 
 // Reassign pages the given targets now for an incident, outside its policy

@@ -13,7 +13,11 @@ import (
 
 	"github.com/firebreak/firebreak/internal/alert"
 	"github.com/firebreak/firebreak/internal/auth"
+	"github.com/firebreak/firebreak/internal/contact"
+	"github.com/firebreak/firebreak/internal/escalation"
 	"github.com/firebreak/firebreak/internal/incident"
+	"github.com/firebreak/firebreak/internal/oncall"
+	"github.com/firebreak/firebreak/internal/paging"
 	"github.com/firebreak/firebreak/internal/service"
 	"github.com/firebreak/firebreak/internal/signal"
 )
@@ -51,7 +55,27 @@ func (s *Server) failErr(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *auth.FieldError
 	var fe *alert.FilterError
 	var je *jsonError
+	var pe *paging.FieldError
+	var ee *escalation.FieldError
+	var ce *contact.FieldError
+	var oe *oncall.FieldError
 	switch {
+	case errors.As(err, &pe):
+		s.fail(w, r, http.StatusBadRequest, pe.Field, pe.Error())
+	case errors.As(err, &ee):
+		s.fail(w, r, http.StatusBadRequest, ee.Field, ee.Error())
+	case errors.As(err, &ce):
+		s.fail(w, r, http.StatusBadRequest, ce.Field, ce.Error())
+	case errors.As(err, &oe):
+		s.fail(w, r, http.StatusBadRequest, oe.Field, oe.Error())
+	case errors.Is(err, escalation.ErrNotFound), errors.Is(err, contact.ErrNotFound), errors.Is(err, oncall.ErrNotFound):
+		s.fail(w, r, http.StatusNotFound, "", err.Error())
+	case errors.Is(err, oncall.ErrPlanManaged):
+		s.fail(w, r, http.StatusConflict, "", err.Error())
+	case errors.Is(err, contact.ErrNotConfigured):
+		s.fail(w, r, http.StatusConflict, "", err.Error())
+	case errors.Is(err, contact.ErrCodeWrong), errors.Is(err, contact.ErrCodeExpired), errors.Is(err, contact.ErrTooManyAttempts), errors.Is(err, contact.ErrNoCode):
+		s.fail(w, r, http.StatusBadRequest, "code", err.Error())
 	case errors.As(err, &je):
 		s.fail(w, r, je.status, je.field, je.msg)
 	case errors.As(err, &ie):

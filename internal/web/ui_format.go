@@ -3,12 +3,14 @@ package web
 import (
 	"encoding/json"
 	"html/template"
+	"strings"
 	"time"
 
 	"github.com/firebreak/firebreak/internal/alert"
 	"github.com/firebreak/firebreak/internal/auth"
 	"github.com/firebreak/firebreak/internal/i18n"
 	"github.com/firebreak/firebreak/internal/incident"
+	"github.com/firebreak/firebreak/internal/paging"
 	"github.com/firebreak/firebreak/internal/plan"
 )
 
@@ -126,6 +128,12 @@ type entryView struct {
 func entryOf(lang string, e incident.Entry) entryView {
 	var d struct {
 		From, To, Level, Severity, Type string
+		// Paging entries.
+		Key, User, Channel, Method, Outcome, Error, Policy string
+		RetryAt                                            time.Time `json:"retry_at"`
+		FallbackTo                                         string    `json:"fallback_to"`
+		Attempt, Bundled                                   int
+		Users, Channels, Problems                          []string
 	}
 	_ = json.Unmarshal(e.Data, &d)
 	v := entryView{ID: e.ID, At: e.At, Kind: e.Kind, Actor: e.Actor, Body: e.Body}
@@ -152,6 +160,49 @@ func entryOf(lang string, e incident.Entry) entryView {
 		v.Sentence = i18n.T(lang, "entry.level_changed", d.From, d.To)
 	case incident.KindNote:
 		v.Sentence = i18n.T(lang, "entry.note")
+	case paging.KindEscalated:
+		who := strings.Join(append(d.Users, hashed(d.Channels)...), ", ")
+		if who == "" {
+			who = i18n.T(lang, "entry.nobody")
+		}
+		if strings.HasPrefix(d.Key, "m") {
+			v.Sentence = i18n.T(lang, "entry.reassigned", who)
+		} else {
+			v.Sentence = i18n.T(lang, "entry.escalated", stepLabel(lang, d.Key), who)
+		}
+	case paging.KindNotification:
+		who := d.User
+		if who == "" {
+			who = "#" + d.Channel
+		}
+		switch d.Outcome {
+		case "sent":
+			v.Sentence = i18n.T(lang, "entry.notify_sent", who, d.Method)
+			if d.Bundled > 1 {
+				v.Sentence += " " + i18n.T(lang, "entry.notify_bundled", d.Bundled)
+			}
+		case "retry":
+			v.Sentence = i18n.T(lang, "entry.notify_retry", who, d.Method, d.Attempt, absTime(d.RetryAt))
+		case "failed":
+			v.Sentence = i18n.T(lang, "entry.notify_failed", who, d.Method)
+			if d.FallbackTo != "" {
+				v.Sentence += " " + i18n.T(lang, "entry.notify_fallback", d.FallbackTo)
+			} else if d.User != "" {
+				v.Sentence += " " + i18n.T(lang, "entry.notify_no_fallback")
+			}
+		case "cancelled":
+			v.Sentence = i18n.T(lang, "entry.notify_cancelled", who, d.Method)
+		case "throttled":
+			v.Sentence = i18n.T(lang, "entry.notify_throttled", who, d.Method, absTime(d.RetryAt))
+		default:
+			v.Sentence = i18n.T(lang, "entry.other", e.Kind)
+		}
+	case paging.KindPolicy:
+		v.Sentence = i18n.T(lang, "entry.policy_changed", d.Policy, d.Level)
+	case paging.KindEscalateNow:
+		v.Sentence = i18n.T(lang, "entry.escalate_now")
+	case incident.KindAckExpired:
+		v.Sentence = i18n.T(lang, "entry.ack_expired")
 	default:
 		v.Sentence = i18n.T(lang, "entry.other", e.Kind)
 	}
@@ -159,6 +210,15 @@ func entryOf(lang string, e incident.Entry) entryView {
 		v.Actor = i18n.T(lang, "entry.system")
 	}
 	return v
+}
+
+// hashed prefixes channel slugs with #.
+func hashed(slugs []string) []string {
+	out := make([]string, len(slugs))
+	for i, s := range slugs {
+		out[i] = "#" + s
+	}
+	return out
 }
 
 func entriesOf(lang string, es []incident.Entry) []entryView {

@@ -296,6 +296,7 @@ type incidentData struct {
 	Entries     []entryView
 	LastID      int64
 	CanRespond  bool
+	Paging      pagingPanel // escalate now, reassign, notification log
 }
 
 // loadIncident reads an incident with what its header shows (not the timeline).
@@ -355,6 +356,10 @@ func (u *ui) incidentPage(w http.ResponseWriter, r *http.Request) {
 	d.Entries = entriesOf(lang, entries)
 	if n := len(entries); n > 0 {
 		d.LastID = entries[n-1].ID
+	}
+	if d.Paging, err = u.pagingPanel(ctx, d.Inc); err != nil {
+		u.s.failErr(w, r, err)
+		return
 	}
 	v := u.view(r, d.Inc.Title, "incidents", d)
 	u.render(w, r, http.StatusOK, "incident", v)

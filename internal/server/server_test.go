@@ -124,3 +124,33 @@ func (b *slowBody) Read(p []byte) (int, error) {
 	b.parts = b.parts[1:]
 	return n, nil
 }
+
+func TestDeliveryConfig(t *testing.T) {
+	load := func(env map[string]string) (Config, error) {
+		fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+		AddFlags(fs)
+		return Load(fs, func(k string) string { return env[k] })
+	}
+	c, err := load(map[string]string{"FIREBREAK_SMTP_HOST": "mail.example.com", "FIREBREAK_SMTP_PORT": "2525",
+		"FIREBREAK_NOTIFY_TIMEOUT": "3s", "FIREBREAK_SMS_ACCOUNT_SID": "AC1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dp, opts, err := deps(c)
+	if err != nil || dp.SMTP == nil || dp.SMTP.Port != 2525 || dp.SMS == nil || opts.Timeout != 3*time.Second || opts.MaxAttempts != 5 {
+		t.Fatalf("deps %+v %+v %v", dp, opts, err)
+	}
+	if dp, _, _ := deps(Defaults()); dp.SMTP != nil || dp.SMS != nil {
+		t.Error("e-mail or SMS on without settings")
+	}
+	for env, field := range map[string]string{
+		"FIREBREAK_NOTIFY_TIMEOUT":      "notify_timeout",
+		"FIREBREAK_NOTIFY_BACKOFF":      "notify_backoff",
+		"FIREBREAK_NOTIFY_MAX_ATTEMPTS": "notify_max_attempts",
+		"FIREBREAK_SMTP_PORT":           "smtp_port",
+	} {
+		if _, err := load(map[string]string{env: "soon"}); err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("%s=soon: %v", env, err)
+		}
+	}
+}

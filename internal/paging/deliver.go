@@ -47,7 +47,7 @@ func (j job) target() string {
 }
 
 // claim moves due notifications to "sending" with a lease.
-func (e *Engine) claim(ctx context.Context, now time.Time) ([]job, error) {
+func (e *Engine) claim(ctx context.Context, now time.Time, limit int) ([]job, error) {
 	var jobs []job
 	lease := now.Add(e.Options.Timeout + leaseMargin)
 	err := e.DB.Tx(ctx, func(tx *sql.Tx) error {
@@ -55,7 +55,7 @@ func (e *Engine) claim(ctx context.Context, now time.Time) ([]job, error) {
 		rows, err := tx.QueryContext(ctx, `SELECT id, COALESCE(incident_id, 0), COALESCE(user_id, 0), COALESCE(contact_method_id, 0), COALESCE(channel_id, 0),
 			kind, step_key, idem_key, attempts, created_at, state
 			FROM notifications WHERE state IN ('pending', 'sending', 'failed_temporary') AND next_attempt_at <= $1
-			ORDER BY next_attempt_at, id LIMIT $2`, ms(now), claimBatch)
+			ORDER BY next_attempt_at, id LIMIT $2`, ms(now), limit)
 		if err != nil {
 			return err
 		}
@@ -87,7 +87,15 @@ func (e *Engine) claim(ctx context.Context, now time.Time) ([]job, error) {
 
 func (e *Engine) deliverDue(ctx context.Context, now time.Time, wait bool) error {
 	for {
-		jobs, err := e.claim(ctx, now)
+		// Claim no more than there are free senders, so the loop never waits
+		// for one (escalations go on while slow targets time out) and nothing
+		// claimed waits in "sending" for a sender. A sender that finishes
+		// wakes the engine for the rest.
+		free := cap(e.sem) - len(e.sem)
+		if free == 0 {
+			return nil
+		}
+		jobs, err := e.claim(ctx, now, min(free, claimBatch))
 		if err != nil {
 			return fmt.Errorf("claim notifications: %w", err)
 		}
@@ -126,7 +134,7 @@ func (e *Engine) deliverDue(ctx context.Context, now time.Time, wait bool) error
 		if wait {
 			e.sends.Wait()
 		}
-		if len(jobs) < claimBatch {
+		if len(jobs) < free {
 			return nil
 		}
 	}

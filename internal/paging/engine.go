@@ -240,6 +240,10 @@ func (e *Engine) loop(ctx context.Context) error {
 		if !next.IsZero() {
 			d = min(max(next.Sub(e.now()), 0), maxSleep)
 		}
+		if d == 0 && len(e.sem) == cap(e.sem) {
+			// Work is due but every sender is busy: one finishing wakes us.
+			d = maxSleep
+		}
 		if !timer.Stop() {
 			select {
 			case <-timer.C:

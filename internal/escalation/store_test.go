@@ -64,7 +64,9 @@ func TestPolicyStore(t *testing.T) {
 			{func(i *escalation.Input) {
 				i.Steps = []escalation.StepRecord{{Targets: []escalation.Target{{Kind: "user", ID: "ann"}, {Kind: "schedule", ID: "none"}}}}
 			}, "steps[0].targets[1].id"},
-			{func(i *escalation.Input) { i.Steps = []escalation.StepRecord{{Targets: []escalation.Target{{Kind: "pager", ID: "x"}}}} }, "steps[0].targets[0].kind"},
+			{func(i *escalation.Input) {
+				i.Steps = []escalation.StepRecord{{Targets: []escalation.Target{{Kind: "pager", ID: "x"}}}}
+			}, "steps[0].targets[0].kind"},
 		}
 		for _, c := range bad {
 			x := in

@@ -280,7 +280,7 @@ func (in *MethodInput) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	if v.ThrottleWindow < 0 || v.ThrottleWindow > secs(MaxThrottleWindow) {
-		return &FieldError{"throttle_window", "must be between 0 and 24 hours"}
+		return &FieldError{"throttle_window_seconds", "must be between 0 and 86400 (24 hours)"}
 	}
 	*in = MethodInput(v.plain)
 	in.Source, in.Verified = "", false
@@ -294,14 +294,14 @@ func checkThrottle(count int, window time.Duration) (int64, error) {
 	case count < 0 || count > MaxThrottleCount:
 		return 0, &FieldError{"throttle_count", fmt.Sprintf("must be between 0 and %d", MaxThrottleCount)}
 	case window < 0 || window > MaxThrottleWindow:
-		return 0, &FieldError{"throttle_window", "must be between 0 and 24 hours"}
+		return 0, &FieldError{"throttle_window_seconds", "must be between 0 and 86400 (24 hours)"}
 	}
 	ms := window.Milliseconds()
 	switch {
 	case count > 0 && ms == 0:
-		return 0, &FieldError{"throttle_window", "is required when throttle_count is set"}
+		return 0, &FieldError{"throttle_window_seconds", "is required when throttle_count is set"}
 	case count == 0 && ms > 0:
-		return 0, &FieldError{"throttle_count", "is required when throttle_window is set"}
+		return 0, &FieldError{"throttle_count", "is required when throttle_window_seconds is set"}
 	}
 	return ms, nil
 }

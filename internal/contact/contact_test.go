@@ -164,9 +164,9 @@ func TestMethodInputValidation(t *testing.T) {
 			{"kind", func(in *contact.MethodInput) { in.Kind = "fax" }},
 			{"address", func(in *contact.MethodInput) { in.Address = "nope" }},
 			{"throttle_count", func(in *contact.MethodInput) { in.ThrottleCount = -1 }},
-			{"throttle_window", func(in *contact.MethodInput) { in.ThrottleCount, in.ThrottleWindow = 3, -time.Minute }},
-			{"throttle_window", func(in *contact.MethodInput) { in.ThrottleCount, in.ThrottleWindow = 3, 25*time.Hour }},
-			{"throttle_window", func(in *contact.MethodInput) { in.ThrottleCount = 3 }},
+			{"throttle_window_seconds", func(in *contact.MethodInput) { in.ThrottleCount, in.ThrottleWindow = 3, -time.Minute }},
+			{"throttle_window_seconds", func(in *contact.MethodInput) { in.ThrottleCount, in.ThrottleWindow = 3, 25*time.Hour }},
+			{"throttle_window_seconds", func(in *contact.MethodInput) { in.ThrottleCount = 3 }},
 			{"throttle_count", func(in *contact.MethodInput) { in.ThrottleWindow = time.Hour }},
 		}
 		for i, b := range bad {
@@ -477,8 +477,8 @@ func TestRules(t *testing.T) {
 		}{
 			{contact.RuleInput{MethodID: bobs.ID}, "method_id"},
 			{contact.RuleInput{MethodID: 9999}, "method_id"},
-			{contact.RuleInput{MethodID: push.ID, Delay: -time.Second}, "delay"},
-			{contact.RuleInput{MethodID: push.ID, Delay: 24*time.Hour + time.Second}, "delay"},
+			{contact.RuleInput{MethodID: push.ID, Delay: -time.Second}, "delay_seconds"},
+			{contact.RuleInput{MethodID: push.ID, Delay: 24*time.Hour + time.Second}, "delay_seconds"},
 			{contact.RuleInput{MethodID: push.ID, Levels: []string{"P0", "P9"}}, "levels"},
 			{contact.RuleInput{MethodID: push.ID, Levels: []string{"P0,P1"}}, "levels"},
 		} {

@@ -57,7 +57,7 @@ func (in *RuleInput) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	if v.Delay < 0 || v.Delay > secs(MaxDelay) {
-		return &FieldError{"delay", "must be between 0 and 24 hours"}
+		return &FieldError{"delay_seconds", "must be between 0 and 86400 (24 hours)"}
 	}
 	*in = RuleInput(v.plain)
 	in.Delay = time.Duration(v.Delay) * time.Second
@@ -92,7 +92,7 @@ func splitLevels(s string) []string {
 // contact methods; levels must be ids of the applied plan's levels.
 func (s *Store) CreateRule(ctx context.Context, userID int64, in RuleInput) (Rule, error) {
 	if in.Delay < 0 || in.Delay > MaxDelay {
-		return Rule{}, &FieldError{"delay", "must be between 0 and 24 hours"}
+		return Rule{}, &FieldError{"delay_seconds", "must be between 0 and 86400 (24 hours)"}
 	}
 	var levels []string
 	for _, l := range in.Levels {

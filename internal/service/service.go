@@ -27,12 +27,15 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 
 // Service is something alerts are about, such as "checkout" or "payments-db".
 type Service struct {
-	ID          int64            `json:"id"`
-	Name        string           `json:"name"`
-	Description string           `json:"description"`
-	AutoResolve bool             `json:"auto_resolve"`
-	CreatedAt   time.Time        `json:"created_at"`
-	Keys        []IntegrationKey `json:"integration_keys"`
+	ID          int64  `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	AutoResolve bool   `json:"auto_resolve"`
+	// EscalationPolicyID is the escalation policy paging for the service's
+	// incidents; 0 means the plan's policy for the incident's level.
+	EscalationPolicyID int64            `json:"escalation_policy_id,omitempty"`
+	CreatedAt          time.Time        `json:"created_at"`
+	Keys               []IntegrationKey `json:"integration_keys"`
 }
 
 // IntegrationKey routes an inbound signal to its service. It appears in webhook
@@ -83,6 +86,10 @@ type Input struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
 	AutoResolve *bool  `json:"auto_resolve"`
+	// EscalationPolicyID chooses the service's escalation policy: 0 means the
+	// plan's policy for the incident's level; nil means none on create and
+	// "keep" on update.
+	EscalationPolicyID *int64 `json:"escalation_policy_id"`
 }
 
 func (in *Input) check() error {
@@ -94,8 +101,29 @@ func (in *Input) check() error {
 		return &FieldError{"name", "must be valid UTF-8 of at most 200 bytes"}
 	case len(in.Description) > 2000 || !utf8.ValidString(in.Description):
 		return &FieldError{"description", "must be valid UTF-8 of at most 2000 bytes"}
+	case in.EscalationPolicyID != nil && *in.EscalationPolicyID < 0:
+		return &FieldError{"escalation_policy_id", "must be a policy id, or 0 for the plan's policy of the incident's level"}
 	}
 	return nil
+}
+
+// policyRef returns the escalation_policy_id column's value for id (NULL for
+// 0), checking inside q that the policy exists.
+func policyRef(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}, id int64) (any, error) {
+	if id == 0 {
+		return nil, nil
+	}
+	var one int
+	err := q.QueryRowContext(ctx, `SELECT 1 FROM escalation_policies WHERE id=$1`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, &FieldError{"escalation_policy_id", fmt.Sprintf("no escalation policy with id %d", id)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up escalation policy: %w", err)
+	}
+	return id, nil
 }
 
 // Create adds a service with one integration key.
@@ -107,8 +135,16 @@ func (s *Store) Create(ctx context.Context, in Input) (Service, error) {
 	now := s.now()
 	var id int64
 	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO services (name, description, auto_resolve, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-			in.Name, in.Description, auto, now.UnixMilli()).Scan(&id)
+		var pid int64
+		if in.EscalationPolicyID != nil {
+			pid = *in.EscalationPolicyID
+		}
+		policy, err := policyRef(ctx, tx, pid)
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRowContext(ctx, `INSERT INTO services (name, description, auto_resolve, escalation_policy_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+			in.Name, in.Description, auto, policy, now.UnixMilli()).Scan(&id)
 		if store.IsUniqueViolation(err) {
 			return &FieldError{"name", "a service with this name exists"}
 		}
@@ -124,25 +160,46 @@ func (s *Store) Create(ctx context.Context, in Input) (Service, error) {
 	return s.Get(ctx, id)
 }
 
-// Update changes a service's name, description and auto-resolve.
+// Update changes a service's name, description, auto-resolve and escalation
+// policy (the last two kept when nil).
 func (s *Store) Update(ctx context.Context, id int64, in Input) (Service, error) {
 	if err := in.check(); err != nil {
 		return Service{}, err
 	}
-	cur, err := s.Get(ctx, id)
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		var auto bool
+		var pid sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT auto_resolve, escalation_policy_id FROM services WHERE id=$1`, id).Scan(&auto, &pid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("read service: %w", err)
+		}
+		if in.AutoResolve != nil {
+			auto = *in.AutoResolve
+		}
+		var policy any
+		if pid.Valid {
+			policy = pid.Int64
+		}
+		if in.EscalationPolicyID != nil {
+			if policy, err = policyRef(ctx, tx, *in.EscalationPolicyID); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE services SET name=$1, description=$2, auto_resolve=$3, escalation_policy_id=$4 WHERE id=$5`,
+			in.Name, in.Description, auto, policy, id)
+		if store.IsUniqueViolation(err) {
+			return &FieldError{"name", "a service with this name exists"}
+		}
+		if err != nil {
+			return fmt.Errorf("update service: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
 		return Service{}, err
-	}
-	auto := cur.AutoResolve
-	if in.AutoResolve != nil {
-		auto = *in.AutoResolve
-	}
-	_, err = s.DB.W.ExecContext(ctx, `UPDATE services SET name=$1, description=$2, auto_resolve=$3 WHERE id=$4`, in.Name, in.Description, auto, id)
-	if store.IsUniqueViolation(err) {
-		return Service{}, &FieldError{"name", "a service with this name exists"}
-	}
-	if err != nil {
-		return Service{}, fmt.Errorf("update service: %w", err)
 	}
 	return s.Get(ctx, id)
 }
@@ -209,7 +266,7 @@ func (s *Store) Get(ctx context.Context, id int64) (Service, error) {
 func (s *Store) List(ctx context.Context) ([]Service, error) { return s.list(ctx, 0) }
 
 func (s *Store) list(ctx context.Context, id int64) ([]Service, error) {
-	rows, err := s.DB.R.QueryContext(ctx, `SELECT s.id, s.name, s.description, s.auto_resolve, s.created_at,
+	rows, err := s.DB.R.QueryContext(ctx, `SELECT s.id, s.name, s.description, s.auto_resolve, COALESCE(s.escalation_policy_id, 0), s.created_at,
 		COALESCE(k.id, 0), COALESCE(k.name, ''), COALESCE(k.key, ''), COALESCE(k.created_at, 0)
 		FROM services s LEFT JOIN integration_keys k ON k.service_id = s.id
 		WHERE ($1 = 0 OR s.id = $1) ORDER BY s.name, s.id, k.id`, id)
@@ -222,7 +279,7 @@ func (s *Store) list(ctx context.Context, id int64) ([]Service, error) {
 		var sv Service
 		var k IntegrationKey
 		var created, kcreated int64
-		if err := rows.Scan(&sv.ID, &sv.Name, &sv.Description, &sv.AutoResolve, &created, &k.ID, &k.Name, &k.Key, &kcreated); err != nil {
+		if err := rows.Scan(&sv.ID, &sv.Name, &sv.Description, &sv.AutoResolve, &sv.EscalationPolicyID, &created, &k.ID, &k.Name, &k.Key, &kcreated); err != nil {
 			return nil, fmt.Errorf("list services: %w", err)
 		}
 		if len(out) == 0 || out[len(out)-1].ID != sv.ID {

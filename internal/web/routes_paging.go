@@ -40,17 +40,6 @@ func (s *Server) pagingOps() *paging.Ops {
 	return &paging.Ops{DB: s.DB, Engine: s.Engine, Changed: s.Live.Publish}
 }
 
-func (s *Server) pagingFail(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, paging.ErrLinkInvalid):
-		s.fail(w, r, http.StatusNotFound, "token", err.Error())
-	case errors.Is(err, paging.ErrLinkExpired), errors.Is(err, paging.ErrLinkUsed):
-		s.fail(w, r, http.StatusGone, "token", err.Error())
-	default:
-		s.failErr(w, r, err)
-	}
-}
-
 func (s *Server) apiEscalate(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	if err == nil {

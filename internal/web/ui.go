@@ -94,7 +94,7 @@ func (s *Server) registerUI() {
 	s.ui = newUI(s)
 	u := s.ui
 	s.handle("GET /{$}", Viewer, func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/incidents", http.StatusSeeOther)
+		http.Redirect(w, r, "/me", http.StatusSeeOther) // home: my on-call shifts
 	})
 	s.handle("GET /static/", Public, u.serveStatic)
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/firebreak/firebreak/internal/escalation"
 	"github.com/firebreak/firebreak/internal/i18n"
 	"github.com/firebreak/firebreak/internal/service"
 )
@@ -14,6 +15,8 @@ type servicesData struct {
 	Form     service.Input
 	Auto     bool
 	Errors   map[string]string
+	Policies []escalation.Record // to choose a service's escalation policy from
+	PolicyID int64               // the create form's choice
 }
 
 func (u *ui) renderServices(w http.ResponseWriter, r *http.Request, status int, d servicesData) {
@@ -24,6 +27,12 @@ func (u *ui) renderServices(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	for _, sv := range all {
 		d.Services = append(d.Services, u.s.viewService(sv))
+	}
+	if u.s.Policies != nil {
+		if d.Policies, err = u.s.Policies.List(r.Context()); err != nil {
+			u.s.failErr(w, r, err)
+			return
+		}
 	}
 	v := u.view(r, "", "services", d)
 	v.Title = i18n.T(v.Lang, "services.title")
@@ -41,6 +50,15 @@ func (u *ui) createService(w http.ResponseWriter, r *http.Request) {
 	}
 	auto := r.PostForm.Get("auto_resolve") != ""
 	in := service.Input{Name: r.PostForm.Get("name"), Description: r.PostForm.Get("description"), AutoResolve: &auto}
+	var pid int64
+	if v := r.PostForm.Get("escalation_policy_id"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			u.s.fail(w, r, http.StatusBadRequest, "escalation_policy_id", "escalation_policy_id: choose a policy from the list")
+			return
+		}
+		pid, in.EscalationPolicyID = n, &n
+	}
 	sv, err := u.s.Services.Create(r.Context(), in)
 	var fe *service.FieldError
 	if errors.As(err, &fe) {
@@ -48,7 +66,7 @@ func (u *ui) createService(w http.ResponseWriter, r *http.Request) {
 		if msg == "is required" {
 			msg = i18n.T(u.lang(r), "form.required")
 		}
-		u.renderServices(w, r, http.StatusUnprocessableEntity, servicesData{Form: in, Auto: auto, Errors: map[string]string{fe.Field: msg}})
+		u.renderServices(w, r, http.StatusUnprocessableEntity, servicesData{Form: in, Auto: auto, PolicyID: pid, Errors: map[string]string{fe.Field: msg}})
 		return
 	}
 	if err != nil {

@@ -158,3 +158,13 @@
     }
   });
 })();
+
+// On-call pages: forms that delete or replace something ask first.
+(function () {
+  'use strict';
+  document.addEventListener('submit', function (e) {
+    var f = e.target;
+    var q = f && f.getAttribute ? f.getAttribute('data-confirm') : null;
+    if (q && !window.confirm(q)) e.preventDefault();
+  });
+})();

@@ -7,6 +7,12 @@ func init() {
 	maps.Copy(catalogue, map[string]Message{
 		"nav.notifications": {"Notifications", "通知记录"},
 
+		// Home page: the open incidents that paged me.
+		"me.pages":          {"Open incidents that paged you", "呼叫过你的未解决事故"},
+		"me.no_pages":       {"None: no open incident has paged you.", "暂无：没有未解决的事故呼叫过你。"},
+		"me.paged_at":       {"paged", "呼叫于"},
+		"me.open_incidents": {"All open incidents (%d) →", "全部未解决事故（%d）→"},
+
 		// Incident page.
 		"paging.escalate_now":     {"Escalate now", "立即升级"},
 		"paging.reassign":         {"Page someone else", "转派/加派"},

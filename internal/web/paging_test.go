@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firebreak/firebreak/internal/contact"
 	"github.com/firebreak/firebreak/internal/incident"
 )
 
@@ -146,7 +147,7 @@ func TestActionLinks(t *testing.T) {
 
 func TestNotificationLogPage(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, databaseURL string) {
-		_, base := startInstance(t, databaseURL)
+		in, base := startInstance(t, databaseURL)
 		b := newBrowser(t, base)
 		b.login("admin", adminPassword)
 		resp, _ := b.post("/incidents", url.Values{"title": {"Disk full"}, "type": {"site-down"}, "level": {"P1"}})
@@ -173,5 +174,23 @@ func TestNotificationLogPage(t *testing.T) {
 		mustContain(t, page, "通知记录", "手动呼叫（1）")
 		resp, page = b.get("/notifications?state=nope")
 		b.expect(resp, page, 400, "")
+
+		// The home page lists the open incidents that paged me.
+		b.lang = ""
+		resp, page = b.get("/me")
+		b.expect(resp, page, 200, "")
+		mustContain(t, page, "None: no open incident has paged you.", "All open incidents (1)")
+		admin, err := in.Web.Auth.UserByUsername(t.Context(), "admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := in.Web.Contacts.Create(t.Context(), admin.ID, contact.MethodInput{Kind: "email", Address: "admin@example.com", Verified: true}); err != nil {
+			t.Fatal(err)
+		}
+		resp, page = b.post(loc+"/reassign", url.Values{"target": {"user:admin"}})
+		b.expect(resp, page, 303, loc)
+		resp, page = b.get("/me")
+		b.expect(resp, page, 200, "")
+		mustContain(t, page, `href="/incidents/`+id+`">#`+id+` Disk full</a>`)
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/firebreak/firebreak/internal/auth"
 	"github.com/firebreak/firebreak/internal/contact"
 	"github.com/firebreak/firebreak/internal/i18n"
+	"github.com/firebreak/firebreak/internal/incident"
 	"github.com/firebreak/firebreak/internal/oncall"
 )
 
@@ -83,6 +84,18 @@ type meData struct {
 	Verified int
 	Rules    int
 	FeedURL  string
+	// Open incidents, and the ones that paged me, newest first.
+	OpenCount int
+	MyPages   []myPage
+}
+
+// myPage is an open incident that paged the current user.
+type myPage struct {
+	IncidentID int64
+	Title      string
+	Level      string
+	Status     incident.Status
+	PagedAt    time.Time
 }
 
 func (o *oncallUI) mePage(w http.ResponseWriter, r *http.Request) {
@@ -117,6 +130,30 @@ func (o *oncallUI) mePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.FeedURL = o.s.feedURL("users", secret)
+	if err := o.s.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM incidents WHERE status NOT IN ('resolved', 'closed')`).Scan(&d.OpenCount); err != nil {
+		o.fail(w, r, err)
+		return
+	}
+	rows, err := o.s.DB.R.QueryContext(ctx, `SELECT i.id, i.title, i.level, i.status, MIN(n.created_at) FROM notifications n
+		JOIN incidents i ON i.id = n.incident_id
+		WHERE n.user_id = $1 AND i.status NOT IN ('resolved', 'closed')
+		GROUP BY i.id, i.title, i.level, i.status ORDER BY i.id DESC LIMIT 20`, me.ID)
+	if err != nil {
+		o.fail(w, r, err)
+		return
+	}
+	for rows.Next() {
+		var p myPage
+		var at int64
+		if err := rows.Scan(&p.IncidentID, &p.Title, &p.Level, &p.Status, &at); err != nil {
+			rows.Close()
+			o.fail(w, r, err)
+			return
+		}
+		p.PagedAt = time.UnixMilli(at).UTC()
+		d.MyPages = append(d.MyPages, p)
+	}
+	rows.Close()
 	o.page(w, r, http.StatusOK, "oncall_me", "me", "me.title", d)
 }
 

@@ -4,6 +4,7 @@
 #   postgresql                       server binaries for scripts/pg.sh (Debian 12: 15)
 #   chromium (+ fonts-liberation)    browser tests (internal/testenv.Browser)
 #   prometheus-alertmanager          alertmanager integration tests
+#   prometheus                       prometheus check integration tests (internal/testenv.Prometheus)
 #   gcc libc6-dev                    go test -race needs cgo
 #   make git ca-certificates         CI plumbing (make test, tidy diff, module downloads)
 # Not root / no apt-get: prints the missing packages; exits 1 only under CI=true
@@ -17,6 +18,7 @@ missing() {
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
   have chromium || have chromium-browser || have google-chrome || need+=(chromium fonts-liberation)
   have prometheus-alertmanager || have alertmanager || need+=(prometheus-alertmanager)
+  have prometheus || need+=(prometheus)
   { have gcc && [ -e /usr/include/stdio.h ]; } || need+=(gcc libc6-dev)
   have make || need+=(make)
   have git || need+=(git)
@@ -25,7 +27,7 @@ missing() {
 missing
 
 if [ ${#need[@]} -eq 0 ]; then
-  echo "deps: all present (postgresql, chromium, alertmanager, gcc, make, git)"
+  echo "deps: all present (postgresql, chromium, alertmanager, prometheus, gcc, make, git)"
   exit 0
 fi
 

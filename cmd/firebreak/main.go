@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/firebreak/firebreak/internal/auth"
+	"github.com/firebreak/firebreak/internal/check"
 	"github.com/firebreak/firebreak/internal/paging"
 	"github.com/firebreak/firebreak/internal/plan"
 	"github.com/firebreak/firebreak/internal/server"
@@ -275,7 +276,7 @@ func planCmd() *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			v, changed, err := plan.Apply(cmd.Context(), db, p, data, "cli", time.Now(), paging.SyncPlan)
+			v, changed, err := plan.Apply(cmd.Context(), db, p, data, "cli", time.Now(), paging.SyncPlan, check.SyncPlan)
 			if err != nil {
 				return err
 			}

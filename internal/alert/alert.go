@@ -31,6 +31,8 @@ type Alert struct {
 	RepeatCount    int64             `json:"repeat_count"`
 	AcknowledgedAt time.Time         `json:"acknowledged_at,omitzero"`
 	ResolvedAt     time.Time         `json:"resolved_at,omitzero"`
+	// SilencedBy is the maintenance window the alert fired in: it opened no incident.
+	SilencedBy int64 `json:"silenced_by,omitempty"`
 }
 
 // Store reads alerts.
@@ -51,14 +53,14 @@ type FilterError struct{ Field, Msg string }
 func (e *FilterError) Error() string { return e.Field + ": " + e.Msg }
 
 const selectAlert = `SELECT id, service_id, fingerprint, status, severity, summary, source, labels, details, COALESCE(incident_id, 0),
-	first_seen, last_seen, repeat_count, acknowledged_at, resolved_at FROM alerts`
+	first_seen, last_seen, repeat_count, acknowledged_at, resolved_at, silenced_by FROM alerts`
 
 func scan(row interface{ Scan(...any) error }) (Alert, error) {
 	var a Alert
 	var status, sev, src, labels, details string
 	var first, last, acked, resolved int64
 	if err := row.Scan(&a.ID, &a.ServiceID, &a.Fingerprint, &status, &sev, &a.Summary, &src, &labels, &details, &a.IncidentID,
-		&first, &last, &a.RepeatCount, &acked, &resolved); err != nil {
+		&first, &last, &a.RepeatCount, &acked, &resolved, &a.SilencedBy); err != nil {
 		return a, err
 	}
 	a.Status, a.Severity, a.Source = Status(status), Severity(sev), Source(src)

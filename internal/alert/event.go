@@ -61,6 +61,8 @@ const (
 	SourcePagerDutyV1  Source = "pagerduty_v1"
 	SourceGrafana      Source = "grafana"
 	SourceGeneric      Source = "generic"
+	SourceCheck        Source = "check"    // firebreak's own checks and heartbeats
+	SourceVulnScan     Source = "vulnscan" // Trivy and Grype reports
 )
 
 // Event is one normalised inbound signal, whatever format it arrived in.
@@ -75,4 +77,9 @@ type Event struct {
 	Labels      map[string]string
 	Details     json.RawMessage // a JSON object, or nil
 	At          time.Time       // when the sender says it happened; zero means now
+	// Level, when set to a level of the plan, is the incident level this
+	// alert opens (checks map themselves to a level) instead of the one its
+	// severity maps to. Type is the incident type a new incident gets.
+	Level string
+	Type  string
 }

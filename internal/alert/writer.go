@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/firebreak/firebreak/internal/incident"
+	"github.com/firebreak/firebreak/internal/maintenance"
 	"github.com/firebreak/firebreak/internal/store"
 )
 
@@ -31,6 +32,7 @@ type Result struct {
 	IncidentID  int64 // 0 when the alert opened no incident (info) or was ignored
 	Fingerprint string
 	Outcome     Outcome
+	SilencedBy  int64 // the maintenance window the alert was raised in (no incident)
 }
 
 // ErrStopped is returned by Submit once the writer has shut down.
@@ -204,6 +206,7 @@ type stored struct {
 	status     Status
 	incidentID int64
 	pending    bool // inserted at the next flush (PostgreSQL); id is 0 until then
+	silenced   bool // raised inside a maintenance window
 }
 
 type openIncident struct {
@@ -240,6 +243,42 @@ type applier struct {
 	entries []pendingEntry
 	fixups  []fixup
 	lastNew *stored // set by event when its result names a pending alert
+
+	windows       []*maintenance.Window // maintenance windows, read once per transaction
+	windowsLoaded bool
+}
+
+// silencedBy returns the maintenance window that covers ev now, or 0.
+func (a *applier) silencedBy(ev *Event) (int64, error) {
+	if !a.windowsLoaded {
+		ws, err := maintenance.All(a.ctx, a.tx)
+		if err != nil {
+			return 0, err
+		}
+		a.windows, a.windowsLoaded = ws, true
+	}
+	if len(a.windows) == 0 {
+		return 0, nil
+	}
+	if w := maintenance.Silencing(a.windows, a.now, ev.ServiceID, ev.Labels); w != nil {
+		return w.ID, nil
+	}
+	return 0, nil
+}
+
+// unsilence attaches a still-firing alert whose window ended to an incident.
+func (a *applier) unsilence(ev *Event, cur *stored, res Result) (Result, error) {
+	inc, err := a.incidentFor(ev)
+	if err != nil || inc == nil {
+		return res, err
+	}
+	if _, err := a.tx.ExecContext(a.ctx, `UPDATE alerts SET incident_id = $1, silenced_by = 0 WHERE id = $2`, inc.inc.ID, cur.id); err != nil {
+		return res, fmt.Errorf("attach alert: %w", err)
+	}
+	cur.incidentID, cur.silenced = inc.inc.ID, false
+	res.IncidentID, res.Outcome = inc.inc.ID, Created
+	data, _ := json.Marshal(map[string]any{"alert_id": cur.id, "fingerprint": ev.Fingerprint, "severity": ev.Severity, "labels": nonNil(ev.Labels)})
+	return res, a.entry(inc.inc.ID, incident.KindAlertAttached, string(ev.Source), ev.Summary, data)
 }
 
 type newAlert struct {
@@ -295,7 +334,7 @@ func (a *applier) touchedIDs() []int64 {
 }
 
 const (
-	qFindAlert   = `SELECT id, status, COALESCE(incident_id, 0) FROM alerts WHERE service_id=$1 AND fingerprint=$2`
+	qFindAlert   = `SELECT id, status, COALESCE(incident_id, 0), silenced_by <> 0 FROM alerts WHERE service_id=$1 AND fingerprint=$2`
 	qInsertAlert = `INSERT INTO alerts (service_id, fingerprint, status, severity, summary, source, labels, details, incident_id, first_seen, last_seen, repeat_count)
 		VALUES ($1, $2, 'firing', $3, $4, $5, $6, $7, $8, $9, $9, 1) RETURNING id`
 	qRepeat = `UPDATE alerts SET last_seen=$1, repeat_count=repeat_count+1, severity=$2, summary=$3, labels=$4, details=$5 WHERE id=$6`
@@ -313,8 +352,8 @@ const (
 		ORDER BY u.n`
 	qEntry = `INSERT INTO timeline (incident_id, at, kind, actor_id, actor, body, data) VALUES ($1, $2, $3, NULL, $4, $5, $6)`
 	// qPrefetch* find the stored alerts of one service among a list of fingerprints.
-	qPrefetchSQLite   = `SELECT id, status, COALESCE(incident_id, 0), fingerprint FROM alerts WHERE service_id=$1 AND fingerprint IN (SELECT value FROM json_each($2))`
-	qPrefetchPostgres = `SELECT id, status, COALESCE(incident_id, 0), fingerprint FROM alerts WHERE service_id=$1 AND fingerprint = ANY($2::text[])`
+	qPrefetchSQLite   = `SELECT id, status, COALESCE(incident_id, 0), fingerprint, silenced_by <> 0 FROM alerts WHERE service_id=$1 AND fingerprint IN (SELECT value FROM json_each($2))`
+	qPrefetchPostgres = `SELECT id, status, COALESCE(incident_id, 0), fingerprint, silenced_by <> 0 FROM alerts WHERE service_id=$1 AND fingerprint = ANY($2::text[])`
 	// qIncident reads what the writer needs of an incident; unlike incident.GetTx it
 	// does not count the incident's alerts, which grows with the incident.
 	qIncident = `SELECT id, status, level, COALESCE(service_id, 0), updated_at, acknowledged_at, resolved_at, closed_at FROM incidents`
@@ -373,7 +412,7 @@ func (a *applier) readStored(st *sql.Stmt, svc int64, list any) error {
 	for rows.Next() {
 		s := &stored{}
 		var status, fp string
-		if err := rows.Scan(&s.id, &status, &s.incidentID, &fp); err != nil {
+		if err := rows.Scan(&s.id, &status, &s.incidentID, &fp, &s.silenced); err != nil {
 			return fmt.Errorf("find alerts: %w", err)
 		}
 		s.status = Status(status)
@@ -401,7 +440,7 @@ func (a *applier) find(ev *Event) (*stored, error) {
 	}
 	s := &stored{}
 	var status string
-	err = st.QueryRowContext(a.ctx, ev.ServiceID, ev.Fingerprint).Scan(&s.id, &status, &s.incidentID)
+	err = st.QueryRowContext(a.ctx, ev.ServiceID, ev.Fingerprint).Scan(&s.id, &status, &s.incidentID, &s.silenced)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -437,6 +476,10 @@ func (a *applier) event(ev *Event) (Result, error) {
 		if details == "" || details == "null" {
 			details = "{}"
 		}
+		silence, err := a.silencedBy(ev)
+		if err != nil {
+			return res, err
+		}
 		if cur != nil && cur.status != Resolved {
 			st, err := a.stmt(qRepeat)
 			if err != nil {
@@ -446,17 +489,24 @@ func (a *applier) event(ev *Event) (Result, error) {
 				return res, fmt.Errorf("update alert: %w", err)
 			}
 			res.AlertID, res.IncidentID, res.Outcome = cur.id, cur.incidentID, Deduplicated
+			if cur.incidentID == 0 && silence == 0 && cur.silenced {
+				// Its maintenance window has ended and it still fires: now it
+				// opens (or joins) an incident like any new alert.
+				return a.unsilence(ev, cur, res)
+			}
 			return res, nil
 		}
-		inc, err := a.incidentFor(ev)
-		if err != nil {
-			return res, err
+		var inc *openIncident
+		if silence == 0 {
+			if inc, err = a.incidentFor(ev); err != nil {
+				return res, err
+			}
 		}
 		var incID int64
 		if inc != nil {
 			incID = inc.inc.ID
 		}
-		if cur == nil && a.bulk {
+		if cur == nil && a.bulk && silence == 0 {
 			cur = &stored{status: Firing, incidentID: incID, pending: true}
 			a.newRows = append(a.newRows, newAlert{s: cur, serviceID: ev.ServiceID, incidentID: incID, fingerprint: ev.Fingerprint,
 				severity: string(ev.Severity), summary: ev.Summary, source: string(ev.Source), labels: string(labels), details: details})
@@ -485,7 +535,14 @@ func (a *applier) event(ev *Event) (Result, error) {
 			}
 		}
 		cur.status, cur.incidentID = Firing, incID
+		if silence != 0 || cur.silenced {
+			if _, err := a.tx.ExecContext(a.ctx, `UPDATE alerts SET silenced_by = $1 WHERE id = $2`, silence, cur.id); err != nil {
+				return res, fmt.Errorf("mark alert silenced: %w", err)
+			}
+			cur.silenced = silence != 0
+		}
 		res.AlertID, res.IncidentID, res.Outcome = cur.id, incID, Created
+		res.SilencedBy = silence
 		if inc != nil {
 			s, fp, sev, lbl := cur, ev.Fingerprint, ev.Severity, nonNil(ev.Labels)
 			data := func() string { // rendered once the alert has its id
@@ -625,8 +682,20 @@ func (a *applier) incident(id int64) (*openIncident, error) {
 // opens one. It returns nil when the alert's severity opens no incident.
 func (a *applier) incidentFor(ev *Event) (*openIncident, error) {
 	level, rank, err := a.levelFor(ev.Severity)
-	if err != nil || level == "" {
+	if err != nil {
 		return nil, err
+	}
+	if ev.Level != "" {
+		r, err := a.levelRank(ev.Level)
+		if err != nil {
+			return nil, err
+		}
+		if r >= 0 {
+			level, rank = ev.Level, r
+		}
+	}
+	if level == "" {
+		return nil, nil
 	}
 	o, ok := a.open[ev.ServiceID]
 	if !ok {
@@ -664,7 +733,7 @@ func (a *applier) incidentFor(ev *Event) (*openIncident, error) {
 		}
 		return o, nil
 	}
-	inc := incident.Incident{Title: ev.Summary, Status: incident.Triggered, Level: level, ServiceID: ev.ServiceID,
+	inc := incident.Incident{Title: ev.Summary, Status: incident.Triggered, Level: level, Type: ev.Type, ServiceID: ev.ServiceID,
 		Source: string(ev.Source), PlanVersionID: a.planVer, CreatedAt: a.now, UpdatedAt: a.now}
 	if err := incident.Insert(a.ctx, a.tx, &inc); err != nil {
 		return nil, err

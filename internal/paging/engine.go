@@ -77,6 +77,9 @@ type Engine struct {
 	Changed func(ids ...int64)
 	// DatabaseURL is needed on PostgreSQL for LISTEN.
 	DatabaseURL string
+	// WhileLeading are run, each in its own goroutine, for as long as this
+	// engine leads (the check scheduler); their context ends with leadership.
+	WhileLeading []func(ctx context.Context)
 
 	once   sync.Once
 	wake   chan struct{}
@@ -222,6 +225,15 @@ func (e *Engine) leadPostgres(ctx context.Context) error {
 const maxSleep = 30 * time.Second
 
 func (e *Engine) loop(ctx context.Context) error {
+	var side sync.WaitGroup
+	defer side.Wait()
+	for _, fn := range e.WhileLeading {
+		side.Add(1)
+		go func() {
+			defer side.Done()
+			fn(ctx)
+		}()
+	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {

@@ -139,9 +139,10 @@ func syncContact(ctx context.Context, tx *sql.Tx, c plan.Contact, now time.Time)
 	return err
 }
 
-// Sync applies SyncPlan for the plan in force (at start, so databases made
-// before the plan knew people get them). It is idempotent.
-func Sync(ctx context.Context, db *store.DB, now time.Time) error {
+// Sync applies the plan in force again (at start, so databases made before
+// firebreak knew a part of the plan get it) with SyncPlan and any other
+// syncers. It is idempotent.
+func Sync(ctx context.Context, db *store.DB, now time.Time, more ...plan.Syncer) error {
 	return db.Tx(ctx, func(tx *sql.Tx) error {
 		if db.Dialect == store.Postgres {
 			if _, err := tx.ExecContext(ctx, `LOCK TABLE plan_versions IN EXCLUSIVE MODE`); err != nil {
@@ -160,8 +161,10 @@ func Sync(ctx context.Context, db *store.DB, now time.Time) error {
 		if err != nil {
 			return fmt.Errorf("plan in force: %w", err)
 		}
-		if err := SyncPlan(ctx, tx, p, now); err != nil {
-			return fmt.Errorf("sync plan: %s", strings.TrimPrefix(err.Error(), "sync plan: "))
+		for _, fn := range append([]plan.Syncer{SyncPlan}, more...) {
+			if err := fn(ctx, tx, p, now); err != nil {
+				return fmt.Errorf("sync plan: %s", strings.TrimPrefix(err.Error(), "sync plan: "))
+			}
 		}
 		return nil
 	})

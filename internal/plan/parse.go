@@ -66,7 +66,7 @@ func Parse(data []byte) (*Plan, error) {
 	if doc.Kind != yaml.MappingNode {
 		return nil, &ValidationError{Line: doc.Line, Msg: "a plan must be a mapping (version: 1, name: ..., levels: ...)"}
 	}
-	p := &Plan{lines: map[string]int{}}
+	p := &Plan{lines: map[string]int{}, source: data}
 	p.index(doc, "")
 
 	dec := yaml.NewDecoder(bytes.NewReader(data))

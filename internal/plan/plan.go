@@ -33,8 +33,9 @@ type Plan struct {
 	Routines    []Routine         `yaml:"routines,omitempty"`
 	Readiness   Readiness         `yaml:"readiness,omitempty"`
 
-	lines map[string]int // field path → line in the source, set by Parse
-	nodes []entry        // every node with its path, set by Parse
+	lines  map[string]int // field path → line in the source, set by Parse
+	source []byte         // the text Parse read
+	nodes  []entry        // every node with its path, set by Parse
 }
 
 // Person is someone who can be paged or own something.

@@ -39,6 +39,9 @@ type Config struct {
 	NotifyTimeout     string `yaml:"notify_timeout"`
 	NotifyMaxAttempts string `yaml:"notify_max_attempts"`
 	NotifyBackoff     string `yaml:"notify_backoff"`
+	// Syslog listeners for log checks (RFC 5424/3164); empty: off.
+	SyslogUDP string `yaml:"syslog_udp"`
+	SyslogTCP string `yaml:"syslog_tcp"`
 }
 
 // Defaults returns the built-in configuration.
@@ -73,6 +76,8 @@ var options = []option{
 	{"notify-timeout", "FIREBREAK_NOTIFY_TIMEOUT", "how long one delivery attempt may take", func(c *Config) *string { return &c.NotifyTimeout }},
 	{"notify-max-attempts", "FIREBREAK_NOTIFY_MAX_ATTEMPTS", "attempts before a delivery falls back to the person's next method", func(c *Config) *string { return &c.NotifyMaxAttempts }},
 	{"notify-backoff", "FIREBREAK_NOTIFY_BACKOFF", "first retry delay; doubles per attempt with jitter", func(c *Config) *string { return &c.NotifyBackoff }},
+	{"syslog-udp", "FIREBREAK_SYSLOG_UDP", "address to receive syslog over UDP for log checks, e.g. :5514 (none: off)", func(c *Config) *string { return &c.SyslogUDP }},
+	{"syslog-tcp", "FIREBREAK_SYSLOG_TCP", "address to receive syslog over TCP for log checks (none: off)", func(c *Config) *string { return &c.SyslogTCP }},
 }
 
 // AddFlags declares the configuration flags on fs, plus --config.

@@ -14,10 +14,13 @@ import (
 
 	"github.com/firebreak/firebreak/internal/alert"
 	"github.com/firebreak/firebreak/internal/auth"
+	"github.com/firebreak/firebreak/internal/check"
 	"github.com/firebreak/firebreak/internal/contact"
 	"github.com/firebreak/firebreak/internal/escalation"
 	"github.com/firebreak/firebreak/internal/incident"
 	"github.com/firebreak/firebreak/internal/live"
+	"github.com/firebreak/firebreak/internal/logrule"
+	"github.com/firebreak/firebreak/internal/maintenance"
 	"github.com/firebreak/firebreak/internal/notify/email"
 	"github.com/firebreak/firebreak/internal/notify/sms"
 	"github.com/firebreak/firebreak/internal/oncall"
@@ -83,14 +86,18 @@ func FirstStart(ctx context.Context, db *store.DB, users *auth.Store, services *
 	}
 	// The plan's people, schedules and escalation policies (also for databases
 	// whose plan was applied before firebreak knew about them).
-	if err := paging.Sync(ctx, db, time.Now()); err != nil {
+	if err := paging.Sync(ctx, db, time.Now(), check.SyncPlan); err != nil {
 		return err
 	}
 	all, err := services.List(ctx)
 	if err != nil {
 		return err
 	}
-	if len(all) == 0 {
+	keyed := false // services made for checks have no integration key
+	for _, sv := range all {
+		keyed = keyed || len(sv.Keys) > 0
+	}
+	if !keyed {
 		sv, err := services.Create(ctx, service.Input{Name: "demo", Description: "A demo service: send it a test alert."})
 		if err != nil {
 			var fe *service.FieldError
@@ -120,6 +127,31 @@ type Instance struct {
 	writer     *alert.Writer
 	stopEngine context.CancelFunc
 	engineDone chan struct{}
+}
+
+// listenSyslog starts the syslog listeners the configuration asks for; lines
+// go to the log checks.
+func listenSyslog(ctx context.Context, c Config, logs *check.Logs, log *slog.Logger) error {
+	h := func(l logrule.Line) {
+		if _, err := logs.Observe(context.Background(), []logrule.Line{l}); err != nil {
+			log.Error("syslog line", "err", err)
+		}
+	}
+	if c.SyslogUDP != "" {
+		addr, err := logrule.ListenUDP(ctx, c.SyslogUDP, h)
+		if err != nil {
+			return fmt.Errorf("syslog_udp %s: %w", c.SyslogUDP, err)
+		}
+		log.Info("syslog over UDP", "listen", addr.String())
+	}
+	if c.SyslogTCP != "" {
+		addr, err := logrule.ListenTCP(ctx, c.SyslogTCP, h)
+		if err != nil {
+			return fmt.Errorf("syslog_tcp %s: %w", c.SyslogTCP, err)
+		}
+		log.Info("syslog over TCP", "listen", addr.String())
+	}
+	return nil
 }
 
 // deps are the delivery settings of c.
@@ -172,7 +204,26 @@ func newWithEnv(ctx context.Context, c Config, log *slog.Logger, out io.Writer, 
 	writerCtx, stopWriter := context.WithCancel(context.Background())
 	writer := &alert.Writer{DB: db, Committed: func(ids []int64) { hub.Publish(ids...); engine.Wake() }}
 	writer.Start(writerCtx)
+	// Checks: scheduled in the engine leader, log rules and heartbeats in
+	// whichever replica receives the lines and pings.
+	sched := &check.Scheduler{DB: db, R: db.R, Alerts: writer, Log: log}
+	logs := &check.Logs{Alerts: writer, Log: log}
+	checks := &check.Store{DB: db}
+	checks.Changed = func() {
+		sched.Wake()
+		_ = logs.Reload(context.Background())
+	}
+	logs.Checks = checks
+	engine.WhileLeading = append(engine.WhileLeading, func(ctx context.Context) { _ = sched.Run(ctx) })
 	engineCtx, stopEngine := context.WithCancel(context.Background())
+	go logs.Run(engineCtx)
+	if err := listenSyslog(engineCtx, c, logs, log); err != nil {
+		stopEngine()
+		stopWriter()
+		writer.Wait()
+		db.Close()
+		return nil, err
+	}
 	engineDone := make(chan struct{})
 	go func() {
 		defer close(engineDone)
@@ -185,6 +236,7 @@ func newWithEnv(ctx context.Context, c Config, log *slog.Logger, out io.Writer, 
 		Writer: writer, Live: hub, Metrics: web.NewMetrics(incidents), Log: log, BaseURL: c.BaseURL,
 		Contacts: &contact.Store{DB: db}, OnCall: &oncall.Store{DB: db}, Policies: &escalation.Store{DB: db},
 		Engine: engine, Links: links,
+		Checks: checks, Logs: logs, Maintenance: &maintenance.Store{DB: db},
 		SecureCookies: strings.HasPrefix(c.BaseURL, "https://"),
 	}
 	return &Instance{Config: c, DB: db, Web: srv, Handler: srv.Handler(), Log: log, Engine: engine,

@@ -12,10 +12,12 @@ import (
 
 	"github.com/firebreak/firebreak/internal/alert"
 	"github.com/firebreak/firebreak/internal/auth"
+	"github.com/firebreak/firebreak/internal/check"
 	"github.com/firebreak/firebreak/internal/contact"
 	"github.com/firebreak/firebreak/internal/escalation"
 	"github.com/firebreak/firebreak/internal/incident"
 	"github.com/firebreak/firebreak/internal/live"
+	"github.com/firebreak/firebreak/internal/maintenance"
 	"github.com/firebreak/firebreak/internal/oncall"
 	"github.com/firebreak/firebreak/internal/paging"
 	"github.com/firebreak/firebreak/internal/service"
@@ -58,7 +60,11 @@ type Server struct {
 	Policies *escalation.Store
 	Engine   *paging.Engine // wakes the engine; nil in tests without one
 	Links    *paging.Signer // one-click action links
-	Log      *slog.Logger
+	// Early warning.
+	Checks      *check.Store
+	Logs        *check.Logs
+	Maintenance *maintenance.Store
+	Log         *slog.Logger
 	// BaseURL is how users reach this server (for integration URLs shown in the UI).
 	BaseURL string
 	// SecureCookies marks session cookies Secure (set when served over HTTPS).

@@ -149,7 +149,7 @@ func (c *Check) Validate() error {
 		c.Interval = Duration(time.Minute)
 	}
 	if c.Timeout == 0 {
-		c.Timeout = Duration(10 * time.Second)
+		c.Timeout = Duration(min(10*time.Second, time.Duration(c.Interval)/2))
 	}
 	if c.FailAfter == 0 {
 		c.FailAfter = 1
@@ -195,13 +195,16 @@ func (c *Check) parsed() (any, error) {
 		if err == nil {
 			return nil
 		}
-		var pe *probe.FieldError
+		var pe probe.FieldError // probe joins value FieldErrors, first one named
+		var pp *probe.FieldError
 		var qe *promql.FieldError
 		var le *logrule.FieldError
 		var fe *FieldError
 		switch {
 		case errors.As(err, &pe):
 			return &FieldError{"spec." + pe.Field, pe.Msg}
+		case errors.As(err, &pp):
+			return &FieldError{"spec." + pp.Field, pp.Msg}
 		case errors.As(err, &qe):
 			return &FieldError{"spec." + qe.Field, qe.Msg}
 		case errors.As(err, &le):

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/firebreak/firebreak/internal/alert"
@@ -36,10 +37,16 @@ type Scheduler struct {
 	// roll-up is kept for 400 days.
 	Keep time.Duration
 
-	once sync.Once
-	wake chan struct{}
-	last time.Time // last prune
+	once   sync.Once
+	wake   chan struct{}
+	last   time.Time   // last prune
+	spread atomic.Bool // the next pass spreads checks that fell overdue while no scheduler ran
 }
+
+// Restarted makes the next pass spread the checks that became overdue while
+// no scheduler ran (firebreak stopped, or leadership moved) over their
+// interval instead of running them all at once. Run calls it when it starts.
+func (s *Scheduler) Restarted() { s.spread.Store(true) }
 
 // Submitter stores alert events (alert.Writer).
 type Submitter interface {
@@ -83,6 +90,7 @@ func (s *Scheduler) Wake() {
 // Run schedules checks until ctx ends.
 func (s *Scheduler) Run(ctx context.Context) error {
 	s.init()
+	s.Restarted()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -155,6 +163,7 @@ func (s *Scheduler) RunDue(ctx context.Context) (time.Time, error) {
 			break
 		}
 	}
+	s.spread.Store(false)
 	var next sql.NullInt64
 	if err := s.R.QueryRowContext(ctx, `SELECT MIN(st.next_run_at) FROM check_state st JOIN checks c ON c.id = st.check_id
 		WHERE NOT c.paused AND c.kind <> 'log'`).Scan(&next); err != nil {
@@ -166,9 +175,9 @@ func (s *Scheduler) RunDue(ctx context.Context) (time.Time, error) {
 	return fromMS(next.Int64), nil
 }
 
-// claim takes the due checks and moves their next run on. A check overdue by
-// more than a tenth of its interval (firebreak was stopped) is not run at
-// once but spread over its interval, so a restart makes no burst.
+// claim takes the due checks and moves their next run on. Right after a
+// restart, a check overdue by more than a tenth of its interval is not run
+// at once but spread over its interval, so a restart makes no burst.
 func (s *Scheduler) claim(ctx context.Context, now time.Time) ([]*run, error) {
 	var runs []*run
 	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
@@ -180,7 +189,7 @@ func (s *Scheduler) claim(ctx context.Context, now time.Time) ([]*run, error) {
 		for _, v := range vs {
 			interval := time.Duration(v.Interval)
 			late := now.Sub(v.State.NextRunAt)
-			if v.Kind != KindHeartbeat && late > max(5*time.Second, interval/10) && !v.State.LastRunAt.IsZero() {
+			if s.spread.Load() && v.Kind != KindHeartbeat && late > max(5*time.Second, interval/10) && !v.State.LastRunAt.IsZero() {
 				at := now.Add(spread(v.ID, interval))
 				if _, err := tx.ExecContext(ctx, `UPDATE check_state SET next_run_at = $1 WHERE check_id = $2`, ms(at), v.ID); err != nil {
 					return err

@@ -434,3 +434,16 @@ func (s *Store) Daily(ctx context.Context, id int64, n int) ([]Day, error) {
 	}
 	return out, rows.Err()
 }
+
+// RunSoon makes a check due now.
+func (s *Store) RunSoon(ctx context.Context, id int64) error {
+	res, err := s.DB.W.ExecContext(ctx, `UPDATE check_state SET next_run_at = $1 WHERE check_id = $2`, ms(s.now()), id)
+	if err != nil {
+		return fmt.Errorf("run check: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	s.changed()
+	return nil
+}

@@ -50,6 +50,9 @@ func (s *Server) register() {
 	// Paging: one-click action links, escalate now, reassign, the notification log (routes_paging.go).
 	s.registerPaging()
 
+	// Early warning: checks, heartbeats, log and scan ingest, maintenance windows (routes_checks.go).
+	s.registerChecks()
+
 	// Browser UI.
 	s.registerUI()
 }

@@ -29,8 +29,8 @@ var staticFS embed.FS
 const LangCookie = "firebreak_lang"
 
 // uiPages are the page templates; each is parsed with the layout and the partials.
-// Pages of other areas are listed beside their handlers (oncallPages, pagingPages).
-var uiPages = slices.Concat([]string{"login", "incidents", "incident", "declare", "services", "error"}, oncallPages, pagingPages)
+// Pages of other areas are listed beside their handlers (oncallPages, pagingPages, checksPages).
+var uiPages = slices.Concat([]string{"login", "incidents", "incident", "declare", "services", "error"}, oncallPages, pagingPages, checksPages)
 
 // ui renders the browser pages: server-side html/template in the reader's
 // language, a stylesheet and a small script, all embedded in the binary.

@@ -4,11 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -465,10 +463,3 @@ func (s *Scheduler) Prune(ctx context.Context) error {
 		return err
 	})
 }
-
-// sortViews orders views by slug (stable output for callers).
-func sortViews(vs []View) {
-	sort.Slice(vs, func(i, j int) bool { return vs[i].Slug < vs[j].Slug })
-}
-
-var errNoCheck = errors.New("no such check")

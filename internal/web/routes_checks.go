@@ -551,4 +551,3 @@ func (s *Server) apiAddRestoreTest(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusCreated, t)
 }
-

@@ -3,7 +3,11 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/firebreak/firebreak/internal/auth"
+	"github.com/firebreak/firebreak/internal/check"
 	"github.com/firebreak/firebreak/internal/service"
 	"github.com/firebreak/firebreak/internal/testenv"
 )
@@ -152,5 +157,77 @@ func TestDeliveryConfig(t *testing.T) {
 		if _, err := load(map[string]string{env: "soon"}); err == nil || !strings.Contains(err.Error(), field) {
 			t.Errorf("%s=soon: %v", env, err)
 		}
+	}
+}
+
+// Syslog lines sent over UDP and TCP to a running firebreak fire a log check
+// and raise its alert through the same writer as any signal.
+func TestSyslogToAlert(t *testing.T) {
+	free := func(network string) string {
+		if network == "udp" {
+			c, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			return c.LocalAddr().String()
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return l.Addr().String()
+	}
+	c := Defaults()
+	c.DataDir, c.Listen, c.BaseURL = t.TempDir(), "127.0.0.1:0", "http://127.0.0.1"
+	c.SyslogUDP, c.SyslogTCP = free("udp"), free("tcp")
+	log := slog.New(slog.DiscardHandler)
+	in, err := newWithEnv(context.Background(), c, log, io.Discard, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	ctx := context.Background()
+	spec, _ := json.Marshal(map[string]any{"match": []any{map[string]string{"field": "event", "equals": "login_failed"}},
+		"group_by": []string{"source_ip"}, "count": 5, "within": "5m"})
+	if _, err := in.Web.Checks.Create(ctx, check.Check{Slug: "ssh-bruteforce", Kind: "log", Level: "P1", Spec: spec}); err != nil {
+		t.Fatal(err)
+	}
+	line := func(ip string) string {
+		return `<38>1 ` + time.Now().UTC().Format(time.RFC3339) + ` bastion sshd 811 - - {"event":"login_failed","source_ip":"` + ip + `","user":"root"}`
+	}
+	udp, err := net.Dial("udp", c.SyslogUDP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udp.Close()
+	for range 3 {
+		if _, err := udp.Write([]byte(line("203.0.113.7"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tcp, err := net.Dial("tcp", c.SyslogTCP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tcp.Close()
+	for range 2 {
+		msg := line("203.0.113.7")
+		if _, err := fmt.Fprintf(tcp, "%d %s", len(msg), msg); err != nil { // octet counting
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		_ = in.DB.R.QueryRow(`SELECT COUNT(*) FROM alerts WHERE fingerprint LIKE 'check:ssh-bruteforce:%' AND incident_id IS NOT NULL`).Scan(&n)
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no alert from 5 failed logins over syslog (UDP and TCP)")
+		}
+		time.Sleep(20 * time.Millisecond) // the lines travel through real sockets
 	}
 }

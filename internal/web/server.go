@@ -93,10 +93,14 @@ func (s *Server) Handler() http.Handler {
 	s.register()
 	cop := http.NewCrossOriginProtection()
 	// Inbound signals come from other machines by design; they carry no cookies.
+	bypassed := map[string]bool{}
 	for _, r := range s.routes {
 		if r.Policy == Ingest {
 			_, path, _ := strings.Cut(r.Pattern, " ")
-			cop.AddInsecureBypassPattern(path)
+			if !bypassed[path] { // one path may be registered for several methods
+				bypassed[path] = true
+				cop.AddInsecureBypassPattern(path)
+			}
 		}
 	}
 	return s.logRequests(cop.Handler(s.mux))

@@ -113,8 +113,7 @@ func (c *DNS) Run(ctx context.Context) (res Result) {
 	if err := c.Validate(); err != nil {
 		return invalid(err)
 	}
-	timeout := orDefault(c.Timeout, DefaultTimeout)
-	runCtx, cancel := context.WithTimeout(ctx, timeout)
+	runCtx, cancel, timeout := withTimeout(ctx, orDefault(c.Timeout, DefaultTimeout))
 	defer cancel()
 
 	typ := strings.ToUpper(strings.TrimSpace(c.Type))
@@ -226,7 +225,7 @@ func exchange(ctx context.Context, proto string, timeout time.Duration, m *dns.M
 		return nil, err
 	}
 	defer func() { _ = co.Close() }()
-	stop := closeOnCancel(ctx, co.Conn)
+	stop := closeOnDone(ctx, co)
 	defer stop()
 	r, _, err := client.ExchangeWithConnContext(ctx, m, co)
 	if err == nil && ctx.Err() != nil {

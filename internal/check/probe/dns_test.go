@@ -93,6 +93,7 @@ func newTestDNS(t *testing.T) *testDNS {
 
 	pc, ln := listenUDPAndTCP(t)
 	var wg sync.WaitGroup
+	t.Cleanup(wg.Wait) // cleanups run last-first: after the Shutdowns below
 	for _, srv := range []*dns.Server{
 		{PacketConn: pc, Handler: handler},
 		{Listener: ln, Handler: handler},
@@ -107,7 +108,6 @@ func newTestDNS(t *testing.T) *testDNS {
 		<-started
 		t.Cleanup(func() { _ = srv.Shutdown() })
 	}
-	t.Cleanup(wg.Wait) // runs after the Shutdowns
 	return &testDNS{addr: pc.LocalAddr().String()}
 }
 

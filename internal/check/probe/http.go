@@ -129,8 +129,7 @@ func (c *HTTP) Run(ctx context.Context) (res Result) {
 	if err := c.Validate(); err != nil {
 		return invalid(err)
 	}
-	timeout := orDefault(c.Timeout, DefaultTimeout)
-	runCtx, cancel := context.WithTimeout(ctx, timeout)
+	runCtx, cancel, timeout := withTimeout(ctx, orDefault(c.Timeout, DefaultTimeout))
 	defer cancel()
 
 	method := strings.ToUpper(c.Method)

@@ -253,7 +253,7 @@ func snippet(b []byte, n int) string {
 // one-line reason. ctx is the caller's context and runCtx the one carrying
 // the check's own timeout.
 func describeErr(ctx, runCtx context.Context, timeout time.Duration, err error) string {
-	if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if errors.Is(ctx.Err(), context.Canceled) {
 		return "check canceled"
 	}
 	if runCtx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
@@ -274,21 +274,21 @@ func describeErr(ctx, runCtx context.Context, timeout time.Duration, err error) 
 		return m
 	}
 	var opErr *net.OpError
-	addr := ""
+	by, at := "", ""
 	if errors.As(err, &opErr) && opErr.Addr != nil {
-		addr = " " + opErr.Addr.String()
+		by, at = " by "+opErr.Addr.String(), " ("+opErr.Addr.String()+")"
 	}
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused by" + addr
+		return "connection refused" + by
 	case errors.Is(err, syscall.ECONNRESET):
-		return "connection reset by peer" + addr
+		return "connection reset" + by
 	case errors.Is(err, syscall.EHOSTUNREACH):
-		return "host unreachable" + addr
+		return "host unreachable" + at
 	case errors.Is(err, syscall.ENETUNREACH):
-		return "network unreachable" + addr
+		return "network unreachable" + at
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "connection closed by peer" + addr
+		return "connection closed by the server" + at
 	}
 	var urlErr *url.Error
 	if errors.As(err, &urlErr) {
@@ -333,8 +333,21 @@ func describeTLSErr(err error) string {
 	return ""
 }
 
-// closeOnCancel makes blocking reads and writes on c return once ctx ends.
-// The returned function stops the watch.
-func closeOnCancel(ctx context.Context, c net.Conn) func() bool {
-	return context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Now()) })
+// closeOnDone closes c once ctx ends, so that blocking reads and writes
+// return whatever deadlines are set on c. The returned function stops the
+// watch.
+func closeOnDone(ctx context.Context, c io.Closer) func() bool {
+	return context.AfterFunc(ctx, func() { _ = c.Close() })
+}
+
+// withTimeout derives the context a check runs in and returns the time it
+// actually has: timeout, or less when ctx ends sooner.
+func withTimeout(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc, time.Duration) {
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl); left < timeout {
+			timeout = max(left, 0).Round(time.Millisecond)
+		}
+	}
+	runCtx, cancel := context.WithTimeout(ctx, timeout)
+	return runCtx, cancel, timeout
 }

@@ -45,6 +45,7 @@ func wantFields(t *testing.T, err error, want ...string) {
 
 func wantOK(t *testing.T, r Result) {
 	t.Helper()
+	t.Logf("OK   %-8s %s", r.Latency.Round(time.Microsecond), r.Message)
 	if !r.OK {
 		t.Fatalf("want OK, got failure: %s (details %v)", r.Message, r.Details)
 	}
@@ -58,6 +59,7 @@ func wantOK(t *testing.T, r Result) {
 
 func wantFail(t *testing.T, r Result, contains ...string) {
 	t.Helper()
+	t.Logf("FAIL %-8s %s", r.Latency.Round(time.Microsecond), r.Message)
 	if r.OK {
 		t.Fatalf("want failure, got OK: %s", r.Message)
 	}

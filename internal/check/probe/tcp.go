@@ -54,8 +54,7 @@ func (c *TCP) Run(ctx context.Context) (res Result) {
 	if err := c.Validate(); err != nil {
 		return invalid(err)
 	}
-	timeout := orDefault(c.Timeout, DefaultTimeout)
-	runCtx, cancel := context.WithTimeout(ctx, timeout)
+	runCtx, cancel, timeout := withTimeout(ctx, orDefault(c.Timeout, DefaultTimeout))
 	defer cancel()
 
 	start := time.Now()
@@ -84,11 +83,11 @@ func (c *TCP) Run(ctx context.Context) (res Result) {
 		}
 		conn = tc
 	}
-	stop := closeOnCancel(runCtx, conn)
-	defer stop()
 	if dl, ok := runCtx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
+	stop := closeOnDone(runCtx, conn)
+	defer stop()
 	details["connect"] = fmtDur(time.Since(start))
 	what := "connected"
 	if c.TLS {
@@ -131,7 +130,7 @@ func (c *TCP) Run(ctx context.Context) (res Result) {
 			switch {
 			case errors.Is(err, io.EOF):
 				reason = "connection closed before " + snippet(want, 80) + " arrived"
-			case ctx.Err() == nil && (runCtx.Err() != nil || isTimeout(err)):
+			case !errors.Is(ctx.Err(), context.Canceled) && (runCtx.Err() != nil || isTimeout(err)):
 				reason = fmt.Sprintf("timed out after %s waiting for %s", timeout, snippet(want, 80))
 			default:
 				reason = describeErr(ctx, runCtx, timeout, err) + " while waiting for " + snippet(want, 80)

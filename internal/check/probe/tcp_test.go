@@ -53,8 +53,8 @@ func TestTCP(t *testing.T) {
 
 	// The server keeps the connection open, so a wrong expectation ends
 	// with the timeout and says what arrived.
-	r = (&TCP{Address: addr, Expect: "SSH-2.0", Timeout: Duration(150 * time.Millisecond)}).Run(ctx)
-	wantFail(t, r, `timed out after 150ms waiting for "SSH-2.0"`, `got "220 ready\r\n"`)
+	r = (&TCP{Address: addr, Expect: "SSH-2.0", Timeout: Duration(time.Second)}).Run(ctx)
+	wantFail(t, r, `timed out after 1s waiting for "SSH-2.0"`, `got "220 ready\r\n"`)
 }
 
 func TestTCPClosedEarly(t *testing.T) {
@@ -76,6 +76,34 @@ func TestTCPCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	wantFail(t, (&TCP{Address: addr, Expect: "220"}).Run(ctx), "canceled")
+}
+
+func TestTCPCanceledWhileReading(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The server cancels the check once the client has sent its line, so
+	// the client is blocked reading for an answer that never comes.
+	addr := serve(t, listenLoopback(t), func(c net.Conn) {
+		if _, err := bufio.NewReader(c).ReadString('\n'); err != nil {
+			return
+		}
+		cancel()
+		_, _ = io.Copy(io.Discard, c)
+	})
+	r := (&TCP{Address: addr, Send: "HELLO\r\n", Expect: "never", Timeout: Duration(time.Minute)}).Run(ctx)
+	wantFail(t, r, "check canceled while waiting for \"never\"; got nothing")
+}
+
+func TestTCPCallerDeadline(t *testing.T) {
+	addr := serve(t, listenLoopback(t), greet)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	// The caller's deadline is shorter than Timeout and is the one reported.
+	r := (&TCP{Address: addr, Expect: "never", Timeout: Duration(time.Minute)}).Run(ctx)
+	wantFail(t, r, "timed out after", `ms waiting for "never"`)
+	if strings.Contains(r.Message, "1m0s") {
+		t.Errorf("message %q names the configured timeout, not the caller's deadline", r.Message)
+	}
 }
 
 func TestTCPOverTLS(t *testing.T) {

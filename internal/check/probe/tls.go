@@ -56,9 +56,8 @@ func (c *TLS) Run(ctx context.Context) (res Result) {
 	if err := c.Validate(); err != nil {
 		return invalid(err)
 	}
-	timeout := orDefault(c.Timeout, DefaultTimeout)
 	warn := orDefault(c.WarnBefore, DefaultWarnBefore)
-	runCtx, cancel := context.WithTimeout(ctx, timeout)
+	runCtx, cancel, timeout := withTimeout(ctx, orDefault(c.Timeout, DefaultTimeout))
 	defer cancel()
 
 	host, _, _ := net.SplitHostPort(c.Address)

@@ -50,7 +50,7 @@ func (s *Store) Ping(ctx context.Context, key, kind string, exitStatus int, body
 			res.Duration = now.Sub(data.LastStart)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO heartbeat_pings (check_id, at, kind, exit_status, duration_ms, body, remote)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, v.ID, ms(now), kind, exitStatus, res.Duration.Milliseconds(), body, trim(remote, 200)); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, v.ID, ms(now), kind, exitStatus, roundMS(res.Duration), body, trim(remote, 200)); err != nil {
 			return fmt.Errorf("store ping: %w", err)
 		}
 		if kind == PingStart {
@@ -76,6 +76,7 @@ func (s *Store) Ping(ctx context.Context, key, kind string, exitStatus int, body
 			if err := ensureService(ctx, tx, &v, now); err != nil {
 				return err
 			}
+			res.Check = v
 		}
 		d, changed := Damp(Damped{Status: v.State.Status, OK: v.State.OK, Bad: v.State.Bad}, ok, 1, v.RecoverAfter)
 		switch {
@@ -101,7 +102,7 @@ func (s *Store) Ping(ctx context.Context, key, kind string, exitStatus int, body
 		b, _ := json.Marshal(data)
 		_, err = tx.ExecContext(ctx, `UPDATE check_state SET status=$1, consecutive_ok=$2, consecutive_bad=$3, last_run_at=$4, last_ok_at=$5,
 			last_message=$6, last_latency_ms=$7, changed_at=$8, data=$9, next_run_at=$10 WHERE check_id=$11`,
-			d.Status, d.OK, d.Bad, ms(now), lastOK, msg, res.Duration.Milliseconds(), changedAt, string(b), ms(next), v.ID)
+			d.Status, d.OK, d.Bad, ms(now), lastOK, msg, roundMS(res.Duration), changedAt, string(b), ms(next), v.ID)
 		return err
 	})
 	return res, err

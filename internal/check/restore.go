@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -45,24 +46,32 @@ func (s *Store) AddRestoreTest(ctx context.Context, t RestoreTest) (RestoreTest,
 	case utf8.RuneCountInString(t.Evidence) > 10000:
 		return t, &FieldError{"evidence", "at most 10000 characters"}
 	}
-	var known int
-	if err := s.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM checks WHERE kind = 'restore' AND spec LIKE $1`, `%"resource":"`+t.Resource+`"%`).Scan(&known); err != nil {
+	restoreChecks, err := list(ctx, s.DB.R, `c.kind = 'restore'`)
+	if err != nil {
 		return t, err
 	}
-	if known == 0 {
+	var ids []int64
+	for _, v := range restoreChecks {
+		var sp RestoreSpec
+		if json.Unmarshal(v.Spec, &sp) == nil && sp.Resource == t.Resource {
+			ids = append(ids, v.ID)
+		}
+	}
+	if len(ids) == 0 {
 		return t, &FieldError{"resource", fmt.Sprintf("%q is not a backup resource with restore_test_every in the plan", t.Resource)}
 	}
 	t.CreatedAt = now
-	err := s.DB.W.QueryRowContext(ctx, `INSERT INTO restore_tests (resource, tested_at, duration_ms, data_age_ms, ok, evidence, created_by, created_at)
+	err = s.DB.W.QueryRowContext(ctx, `INSERT INTO restore_tests (resource, tested_at, duration_ms, data_age_ms, ok, evidence, created_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, t.Resource, ms(t.TestedAt), time.Duration(t.Duration).Milliseconds(),
 		time.Duration(t.DataAge).Milliseconds(), t.OK, t.Evidence, nullID(t.CreatedBy), ms(now)).Scan(&t.ID)
 	if err != nil {
 		return t, fmt.Errorf("store restore test: %w", err)
 	}
-	// The restore check looks again now.
-	if _, err := s.DB.W.ExecContext(ctx, `UPDATE check_state SET next_run_at = $1 WHERE check_id IN
-		(SELECT id FROM checks WHERE kind = 'restore' AND spec LIKE $2)`, ms(now), `%"resource":"`+t.Resource+`"%`); err != nil {
-		return t, err
+	// The restore checks look again now.
+	for _, id := range ids {
+		if _, err := s.DB.W.ExecContext(ctx, `UPDATE check_state SET next_run_at = $1 WHERE check_id = $2`, ms(now), id); err != nil {
+			return t, err
+		}
 	}
 	s.changed()
 	return t, nil

@@ -410,7 +410,7 @@ func (s *Scheduler) record(ctx context.Context, runs []*run) error {
 			data, _ := json.Marshal(r.out.data)
 			q := `UPDATE check_state SET status=$1, consecutive_ok=$2, consecutive_bad=$3, last_run_at=$4, last_ok_at=$5, last_message=$6,
 				last_latency_ms=$7, changed_at=$8, data=$9 WHERE check_id=$10`
-			args := []any{d.Status, d.OK, d.Bad, ms(now), lastOK, trim(r.out.message, 1000), r.out.latency.Milliseconds(), changedAt, string(data), r.ID}
+			args := []any{d.Status, d.OK, d.Bad, ms(now), lastOK, trim(r.out.message, 1000), roundMS(r.out.latency), changedAt, string(data), r.ID}
 			if !r.out.next.IsZero() {
 				q = strings.Replace(q, "data=$9", "data=$9, next_run_at=$11", 1)
 				args = append(args, ms(r.out.next))
@@ -426,7 +426,7 @@ func (s *Scheduler) record(ctx context.Context, runs []*run) error {
 // writeResult stores one run and adds it to the day's roll-up.
 func writeResult(ctx context.Context, tx *sql.Tx, id int64, at time.Time, ok bool, latency time.Duration, msg string) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO check_results (check_id, at, ok, latency_ms, message) VALUES ($1, $2, $3, $4, $5)`,
-		id, ms(at), ok, latency.Milliseconds(), trim(msg, 1000)); err != nil {
+		id, ms(at), ok, roundMS(latency), trim(msg, 1000)); err != nil {
 		return fmt.Errorf("store check result: %w", err)
 	}
 	fail := 0
@@ -437,10 +437,19 @@ func writeResult(ctx context.Context, tx *sql.Tx, id int64, at time.Time, ok boo
 		ON CONFLICT (check_id, day) DO UPDATE SET runs = check_daily.runs + 1, failures = check_daily.failures + excluded.failures,
 		latency_sum_ms = check_daily.latency_sum_ms + excluded.latency_sum_ms,
 		latency_max_ms = CASE WHEN excluded.latency_max_ms > check_daily.latency_max_ms THEN excluded.latency_max_ms ELSE check_daily.latency_max_ms END`,
-		id, at.UTC().Format(time.DateOnly), fail, latency.Milliseconds()); err != nil {
+		id, at.UTC().Format(time.DateOnly), fail, roundMS(latency)); err != nil {
 		return fmt.Errorf("store check roll-up: %w", err)
 	}
 	return nil
+}
+
+// roundMS stores a latency in whole milliseconds, rounding up, so a fast
+// answer (350µs) is 1 ms rather than 0.
+func roundMS(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	return int64((d + time.Millisecond - 1) / time.Millisecond)
 }
 
 func trim(s string, n int) string {

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -140,6 +141,11 @@ func Put(ctx context.Context, tx *sql.Tx, id int64, c Check, now time.Time) (int
 		if n == 0 {
 			return 0, &FieldError{"incident_type", fmt.Sprintf("no incident type %q in the plan", c.Type)}
 		}
+	}
+	// Stored compact, so the stored text is the same however it was typed.
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, c.Spec); err == nil {
+		c.Spec = compact.Bytes()
 	}
 	if c.Kind == KindHeartbeat && c.PingKey == "" {
 		c.PingKey = NewPingKey()

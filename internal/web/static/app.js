@@ -168,3 +168,47 @@
     if (q && !window.confirm(q)) e.preventDefault();
   });
 })();
+
+// Early warning: forms show the chosen kind's fields; a run asked for reloads until it happened.
+(function () {
+  'use strict';
+  // An element with data-show-for="name=a b" shows only while the form's
+  // control "name" holds a or b. Without script every part shows, and the
+  // server ignores the parts of other kinds.
+  function value(form, name) {
+    var els = form.querySelectorAll('[name="' + name + '"]');
+    for (var i = 0; i < els.length; i++) {
+      var el = els[i];
+      if (el.type === 'radio' || el.type === 'checkbox') {
+        if (el.checked) return el.value;
+      } else {
+        return el.value;
+      }
+    }
+    return '';
+  }
+  function update(form) {
+    form.querySelectorAll('[data-show-for]').forEach(function (el) {
+      var spec = el.getAttribute('data-show-for'), i = spec.indexOf('=');
+      el.hidden = spec.slice(i + 1).split(' ').indexOf(value(form, spec.slice(0, i))) < 0;
+    });
+  }
+  document.querySelectorAll('form[data-switching]').forEach(function (f) {
+    update(f);
+    f.addEventListener('change', function () { update(f); });
+  });
+
+  // "Run now": the scheduler runs the check within moments; look again a
+  // few times until its result is in.
+  var pending = document.querySelector('[data-reload]');
+  if (pending) {
+    var u = new URL(location.href), n = parseInt(u.searchParams.get('n') || '0', 10) || 0;
+    if (n < 20) {
+      setTimeout(function () {
+        u.searchParams.set('n', String(n + 1));
+        location.replace(u.toString());
+      }, 600);
+    }
+  }
+})();
+// end of early warning

@@ -1052,3 +1052,13 @@ func TestAPIRestoreTests(t *testing.T) {
 		e.fail(t, "GET", "/api/v1/restore-tests", "", nil, http.StatusUnauthorized, "")
 	})
 }
+
+// A value refused by its own decoder (a duration, the settings object) is
+// blamed on its field.
+func TestAPICheckDecodeErrorsNameTheField(t *testing.T) {
+	apiEachDB(t, func(t *testing.T, e *apiEnv) {
+		e.fail(t, "POST", "/api/v1/checks", e.admin, map[string]any{"slug": "x", "kind": "http", "interval": "soon", "spec": map[string]any{"url": "http://a"}}, 400, "interval")
+		e.fail(t, "POST", "/api/v1/checks", e.admin, map[string]any{"slug": "x", "kind": "http", "spec": "http://a"}, 400, "spec")
+		e.fail(t, "POST", "/api/v1/maintenance-windows", e.admin, map[string]any{"title": "x", "cron": "0 2 * * *", "duration": "long"}, 400, "duration")
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -137,12 +138,45 @@ func decode(r *http.Request, v any) error {
 		if f, ok := unknownField(msg); ok {
 			return &jsonError{http.StatusBadRequest, f, "unknown field " + strconv.Quote(f)}
 		}
+		var se *json.SyntaxError
+		if !errors.As(err, &se) {
+			// A value's own UnmarshalJSON refused it (a duration, a settings
+			// object): find which top-level field by decoding them one at a time.
+			if f := blameField(body, v); f != "" {
+				return &jsonError{http.StatusBadRequest, f, f + ": " + msg}
+			}
+		}
 		return &jsonError{http.StatusBadRequest, "", "invalid JSON: " + msg}
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return &jsonError{http.StatusBadRequest, "", "invalid JSON: data after the JSON value"}
 	}
 	return nil
+}
+
+// blameField returns the top-level field of body that fails to decode into
+// v's type on its own, or "".
+func blameField(body []byte, v any) string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return ""
+	}
+	t := reflect.TypeOf(v)
+	if t == nil || t.Kind() != reflect.Pointer {
+		return ""
+	}
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		one, _ := json.Marshal(map[string]json.RawMessage{k: fields[k]})
+		if json.Unmarshal(one, reflect.New(t.Elem()).Interface()) != nil {
+			return k
+		}
+	}
+	return ""
 }
 
 // jsonKind names the JSON type a Go type is decoded from, for error messages.

@@ -5,6 +5,9 @@ import "maps"
 // Messages of the on-call area: people, contact methods, teams, schedules, policies.
 func init() {
 	maps.Copy(catalogue, map[string]Message{
+		"schedule.at_label":  {"Who is on call at (%s)", "某一时刻谁值班（%s）"},
+		"schedule.at_submit": {"Look up", "查询"},
+		"schedule.nobody_at": {"Nobody is on call then.", "该时刻无人值班。"},
 		// Navigation.
 		"nav.me":        {"My on-call", "我的值班"},
 		"nav.schedules": {"Schedules", "排班"},

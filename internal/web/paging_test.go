@@ -194,3 +194,22 @@ func TestNotificationLogPage(t *testing.T) {
 		mustContain(t, page, `href="/incidents/`+id+`">#`+id+` Disk full</a>`)
 	})
 }
+
+func TestScheduleOnCallAt(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, databaseURL string) {
+		in, base := startInstance(t, databaseURL)
+		b := newBrowser(t, base)
+		b.login("admin", adminPassword)
+		rec, err := in.Web.OnCall.ScheduleBySlug(t.Context(), "primary-oncall")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sh, _ := time.LoadLocation("Asia/Shanghai")
+		path := "/schedules/" + itoa(rec.ID)
+		resp, page := b.get(path + "?at=" + url.QueryEscape(time.Now().In(sh).Add(7*24*time.Hour).Format("2006-01-02T15:04")))
+		b.expect(resp, page, 200, "")
+		mustContain(t, page, `id="on-call-at-result"`, "Operator two")
+		resp, page = b.get(path + "?at=tomorrow")
+		b.expect(resp, page, 400, "")
+	})
+}

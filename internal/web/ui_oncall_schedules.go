@@ -26,7 +26,18 @@ type onCallRow struct {
 }
 
 func (o *oncallUI) onCallRows(ctx context.Context, rec oncall.ScheduleRecord, me int64) ([]onCallRow, error) {
-	us, err := o.s.OnCall.OnCallNow(ctx, rec.ID)
+	return o.onCallRowsAt(ctx, rec, me, time.Time{})
+}
+
+// onCallRowsAt is who is on call at t (now when t is zero).
+func (o *oncallUI) onCallRowsAt(ctx context.Context, rec oncall.ScheduleRecord, me int64, t time.Time) ([]onCallRow, error) {
+	var us []oncall.OnCallUser
+	var err error
+	if t.IsZero() {
+		us, err = o.s.OnCall.OnCallNow(ctx, rec.ID)
+	} else {
+		us, err = o.s.OnCall.OnCallAt(ctx, rec.ID, t)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -186,6 +197,11 @@ type scheduleData struct {
 	Swap      struct{ A, B string }
 	Errors    map[string]string
 	Done      string
+	// "Who is on call at …": the time asked (schedule's zone) and the answer.
+	At       string
+	AtRows   []onCallRow
+	AtAsked  bool
+	AtFormat string
 }
 
 func (o *oncallUI) schedulePage(w http.ResponseWriter, r *http.Request) {
@@ -234,6 +250,19 @@ func (o *oncallUI) renderSchedule(w http.ResponseWriter, r *http.Request, status
 	if d.OnCallNow, err = o.onCallRows(ctx, rec, me.ID); err != nil {
 		o.fail(w, r, err)
 		return
+	}
+	d.At = now.In(tz).Format(formMinute)
+	if v := r.URL.Query().Get("at"); v != "" {
+		at, err := time.ParseInLocation(formMinute, v, tz)
+		if err != nil {
+			o.fail(w, r, &oncall.FieldError{Field: "at", Msg: "a date and time such as " + now.In(tz).Format(formMinute)})
+			return
+		}
+		d.At, d.AtAsked = v, true
+		if d.AtRows, err = o.onCallRowsAt(ctx, rec, me.ID, at); err != nil {
+			o.fail(w, r, err)
+			return
+		}
 	}
 
 	// The calendar: two weeks from the Monday of ?from= (default: this week).

@@ -512,11 +512,8 @@ func TestAPIHeartbeatWithoutService(t *testing.T) {
 	apiEachDB(t, func(t *testing.T, e *apiEnv) {
 		lone := e.ckCreate(t, map[string]any{"slug": "lonely-cron", "kind": "heartbeat", "spec": map[string]any{"period": "1h"}})
 		e.ckPing(t, "GET", "/ping/"+lone.PingKey, "")
-		if r := e.do(t, "GET", "/ping/"+lone.PingKey+"/fail", "", nil); r.status == http.StatusInternalServerError {
-			// Known bug: the web handler submits the ping's events under
-			// res.Check.ServiceID, read before check.Ping made the service
-			// (still 0), so the alert cannot be stored. Runs once fixed.
-			t.Skipf("known bug, a failing heartbeat without a service answers %v", r)
+		if r := e.do(t, "GET", "/ping/"+lone.PingKey+"/fail", "", nil); r.status != http.StatusOK {
+			t.Fatalf("failing ping of a heartbeat without a service: %v", r)
 		}
 		c := e.ckGet(t, lone.ID)
 		if c.ServiceID == 0 || c.State.Status != "down" {

@@ -20,8 +20,13 @@ import (
 
 	"github.com/firebreak/firebreak/internal/alert"
 	"github.com/firebreak/firebreak/internal/auth"
+	"github.com/firebreak/firebreak/internal/check"
+	"github.com/firebreak/firebreak/internal/contact"
+	"github.com/firebreak/firebreak/internal/escalation"
 	"github.com/firebreak/firebreak/internal/incident"
 	"github.com/firebreak/firebreak/internal/live"
+	"github.com/firebreak/firebreak/internal/maintenance"
+	"github.com/firebreak/firebreak/internal/oncall"
 	"github.com/firebreak/firebreak/internal/plan"
 	"github.com/firebreak/firebreak/internal/service"
 	"github.com/firebreak/firebreak/internal/testenv"
@@ -42,10 +47,14 @@ func newTestServer(t *testing.T) (*Server, http.Handler) {
 	ctx, stop := context.WithCancel(context.Background())
 	w.Start(ctx)
 	t.Cleanup(func() { stop(); w.Wait() }) // runs before the database closes
+	checks := &check.Store{DB: db}
+	log := slog.New(slog.DiscardHandler)
 	s := &Server{
 		DB: db, Auth: &auth.Store{DB: db}, Incidents: incidents, Alerts: &alert.Store{DB: db},
 		Services: &service.Store{DB: db}, Writer: w, Live: &live.Hub{}, Metrics: NewMetrics(incidents),
-		Log: slog.New(slog.DiscardHandler), BaseURL: testBaseURL,
+		Log: log, BaseURL: testBaseURL,
+		Contacts: &contact.Store{DB: db}, OnCall: &oncall.Store{DB: db}, Policies: &escalation.Store{DB: db},
+		Checks: checks, Maintenance: &maintenance.Store{DB: db}, Logs: &check.Logs{Checks: checks, Alerts: w, Log: log},
 	}
 	return s, s.Handler()
 }

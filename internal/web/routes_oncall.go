@@ -19,20 +19,6 @@ var oncallPages = []string{"oncall_me", "people", "person", "teams", "team", "sc
 // notification rules, teams, schedules and overrides, iCal feeds, escalation
 // policies (API and UI).
 func (s *Server) registerOnCall() {
-	// The stores work on the server's database; a server assembled without
-	// them (tests) gets them here.
-	if s.DB != nil {
-		if s.Contacts == nil {
-			s.Contacts = &contact.Store{DB: s.DB}
-		}
-		if s.OnCall == nil {
-			s.OnCall = &oncall.Store{DB: s.DB}
-		}
-		if s.Policies == nil {
-			s.Policies = &escalation.Store{DB: s.DB}
-		}
-	}
-
 	// People: contact methods, verification, notification rules, phone and
 	// chat ids, personal iCal feed. Everyone manages their own; admins anyone's.
 	s.handle("GET /api/v1/users/{id}/contact-methods", Viewer, s.apiListMethods)

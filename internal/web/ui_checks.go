@@ -28,19 +28,6 @@ type checksUI struct{ s *Server }
 // registerChecksUI registers the pages of checks, maintenance windows and
 // restore tests.
 func (s *Server) registerChecksUI() {
-	// The stores work on the server's database; a server assembled without
-	// them (tests) gets them here.
-	if s.DB != nil {
-		if s.Checks == nil {
-			s.Checks = &check.Store{DB: s.DB}
-		}
-		if s.Maintenance == nil {
-			s.Maintenance = &maintenance.Store{DB: s.DB}
-		}
-		if s.Logs == nil && s.Writer != nil {
-			s.Logs = &check.Logs{Checks: s.Checks, Alerts: s.Writer, Log: s.Log}
-		}
-	}
 	c := &checksUI{s: s}
 	// Viewers read; admins create, change and delete; responders run checks
 	// and record restore tests.
